@@ -1,0 +1,2 @@
+export * from './aggregator.env.js';
+export * from './aggregator.module.js';

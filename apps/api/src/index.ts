@@ -1,0 +1,2 @@
+export * from './api.env.js';
+export * from './api.module.js';

@@ -1,0 +1,4 @@
+export * from './platform/platform-launcher.js';
+export * from './platform/service-process.js';
+export * from './platform/key-provisioning.js';
+export * from './platform/repo-paths.js';

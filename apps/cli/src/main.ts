@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { createLogger } from '@conclave/common';
+import { isRole, ROLES, type Role } from '@conclave/contracts';
+import { databaseOptionsFor, startEmbeddedServer, type SchemaKind } from '@conclave/db';
+import { provisionApiKey } from './platform/key-provisioning.js';
+import { startPlatform } from './platform/platform-launcher.js';
+
+const program = new Command('conclave').description('Conclave: private collaborative labeling (PATE / CaPC)');
+
+program
+  .command('start')
+  .description('run the whole platform on this machine (embedded databases unless DATABASE_URL is set)')
+  .option('--data-dir <dir>', 'where embedded databases, logs and local credentials live', '.conclave')
+  .option('--teachers <ids>', 'comma-separated teacher (data owner) ids', 'a,b,c')
+  .action(async (opts: { dataDir: string; teachers: string }) => {
+    const adminUrl = process.env.DATABASE_URL;
+    const platform = await startPlatform({
+      dataDir: opts.dataDir,
+      teachers: opts.teachers.split(',').map((t) => t.trim()).filter(Boolean),
+      ports: 'default',
+      postgres: adminUrl ? { adminUrl, databasePrefix: 'conclave' } : undefined,
+    });
+    const api = platform.services.api!;
+    process.stdout.write(
+      [
+        '',
+        'Conclave is running.',
+        ...Object.values(platform.services).map((s) => `  ${s.name.padEnd(12)} ${s.url}   (OpenAPI: ${s.url}/docs)`),
+        '',
+        `API:          ${api.url}   — try: curl -H "authorization: Bearer <key>" ${api.url}/v1/whoami`,
+        `Admin keys:   ${platform.credentialsFile} (one per service; keep it private)`,
+        `Logs:         ${resolve(opts.dataDir, 'logs')}`,
+        'Stop with Ctrl-C.',
+        '',
+      ].join('\n'),
+    );
+    const shutdown = async () => {
+      process.stdout.write('stopping…\n');
+      await platform.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown());
+    process.once('SIGTERM', () => void shutdown());
+  });
+
+const db = program.command('db').description('the embedded coordinator database');
+db.command('serve')
+  .description('serve the embedded coordinator database (PGlite) over the PostgreSQL protocol on loopback')
+  .option('--data-dir <dir>', 'PGlite data directory', '.conclave/coordinator/db')
+  .option('--port <port>', 'loopback port (0: any free port)', '54329')
+  .action(async (opts: { dataDir: string; port: string }) => {
+    const logger = createLogger('coordinator-db');
+    const server = await startEmbeddedServer({ dataDir: resolve(opts.dataDir), port: Number(opts.port) });
+    logger.info({ url: server.url }, 'listening');
+    const stop = async () => {
+      await server.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+  });
+
+const keys = program.command('keys').description('API keys');
+keys
+  .command('create')
+  .description("issue an API key directly into a service's database (e.g. the first admin); prints it once")
+  .requiredOption('--service <name>', 'api | aggregator | student | dealer | teacher-<id>')
+  .addOption(new Option('--role <role>', 'role of the key').choices([...ROLES]).makeOptionMandatory())
+  .requiredOption('--label <label>', 'who or what the key is for')
+  .option('--party <uuid>', 'consortium party the key acts for (coordinator services)')
+  .option('--data-dir <dir>', 'embedded data directory root', '.conclave')
+  .option('--embedded-db-port <port>', 'port of the embedded coordinator database', '54329')
+  .action(async (opts: { service: string; role: string; label: string; party?: string; dataDir: string; embeddedDbPort: string }) => {
+    if (!isRole(opts.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+    const schema = schemaOf(opts.service);
+    const database = databaseOptionsFor(schema, opts.service, {
+      DATABASE_URL: process.env.DATABASE_URL,
+      CONCLAVE_DATA_DIR: opts.dataDir,
+      CONCLAVE_EMBEDDED_DB_PORT: Number(opts.embeddedDbPort),
+    });
+    const created = await provisionApiKey(database, { role: opts.role as Role, label: opts.label, partyId: opts.party });
+    process.stdout.write(`${created.key}\n`);
+    process.stderr.write(`key ${created.id} (${created.role}) for ${opts.service}: shown once, stored only as a hash\n`);
+  });
+
+function schemaOf(service: string): SchemaKind {
+  if (['api', 'aggregator', 'student'].includes(service)) return 'coordinator';
+  if (service === 'dealer') return 'dealer';
+  if (/^teacher-[a-z0-9][a-z0-9-]*$/.test(service)) return 'teacher';
+  throw new Error('--service must be api, aggregator, student, dealer or teacher-<id>');
+}
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`conclave: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+export * from './dealer.env.js';
+export * from './dealer.module.js';

@@ -1,0 +1,2 @@
+export * from './student.env.js';
+export * from './student.module.js';

@@ -1,0 +1,2 @@
+export * from './teacher.env.js';
+export * from './teacher.module.js';

@@ -1,0 +1,21 @@
+import type { ErrorCode } from '@conclave/contracts';
+
+/**
+ * A domain error with a code from the closed set in @conclave/contracts.
+ * The message is shown to clients: it must name what was wrong (field, row, limit) but never
+ * contain a private value (record, vote, logit, key).
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export function isDomainError(value: unknown): value is DomainError {
+  return value instanceof DomainError;
+}

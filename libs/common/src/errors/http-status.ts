@@ -1,0 +1,43 @@
+import type { ErrorCode } from '@conclave/contracts';
+
+/** Exhaustive mapping of domain error codes to HTTP statuses. */
+export function httpStatusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'VALIDATION_FAILED':
+    case 'MALFORMED_REQUEST':
+      return 400;
+    case 'UNAUTHENTICATED':
+      return 401;
+    case 'FORBIDDEN':
+      return 403;
+    case 'NOT_FOUND':
+    case 'ROUTE_NOT_FOUND':
+    case 'PARTITION_NOT_FOUND':
+      return 404;
+    case 'CONFLICT':
+    case 'REPLAY_DETECTED':
+    case 'BUDGET_EXHAUSTED':
+      return 409;
+    case 'TEACHER_DISCARDED':
+      return 410;
+    case 'PAYLOAD_TOO_LARGE':
+      return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
+    case 'INVALID_CIPHERTEXT':
+      return 422;
+    case 'RATE_LIMITED':
+      return 429;
+    case 'UPSTREAM_ERROR':
+      return 502;
+    case 'UPSTREAM_UNAVAILABLE':
+      return 503;
+    case 'CONFIG_INVALID':
+    case 'INTERNAL':
+      return 500;
+    default: {
+      const unreachable: never = code;
+      return unreachable;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+  VersionColumn,
+  type Relation,
+} from 'typeorm';
+import { ConsortiumDatasetEntity } from './consortium-dataset.entity.js';
+
+export type EpsilonConversion = 'basic' | 'improved';
+
+/**
+ * A privacy budget (ε, δ) on a consortium dataset. Charged by every job that queries teachers trained
+ * on the dataset; the ledger is the truth, `rdpSpent` a per-order running sum kept under the row lock.
+ */
+@Entity('privacy_budget')
+export class PrivacyBudgetEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'uuid' })
+  consortiumDatasetId: string;
+
+  @ManyToOne(() => ConsortiumDatasetEntity, { onDelete: 'RESTRICT' })
+  consortiumDataset: Relation<ConsortiumDatasetEntity>;
+
+  @Column({ type: 'varchar', length: 200 })
+  name: string;
+
+  @Column({ type: 'double precision' })
+  epsilonLimit: number;
+
+  @Column({ type: 'double precision' })
+  delta: number;
+
+  @Column({ type: 'varchar', length: 16, default: 'improved' })
+  conversion: EpsilonConversion;
+
+  /** The RDP orders the accountant tracks (stored explicitly; never regenerated). */
+  @Column({ type: 'jsonb' })
+  orders: number[];
+
+  /** Per-order total RDP of every ledger entry of this budget. */
+  @Column({ type: 'jsonb' })
+  rdpSpent: number[];
+
+  @Column({ type: 'integer', default: 0 })
+  entries: number;
+
+  @VersionColumn()
+  version: number;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,38 @@
+import { Column, Entity, Index, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
+import { LabelingJobEntity } from './labeling-job.entity.js';
+import { UnlabeledRecordEntity } from './unlabeled-record.entity.js';
+
+export type QueryStatus = 'pending' | 'answered' | 'refused-threshold' | 'refused-budget' | 'failed';
+
+/** One record of a job put to the teachers. A refused query has no label: it is never guessed. */
+@Entity('query')
+@Index(['jobId', 'ordinal'], { unique: true })
+export class QueryEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'uuid' })
+  jobId: string;
+
+  @ManyToOne(() => LabelingJobEntity, { onDelete: 'CASCADE' })
+  job: Relation<LabelingJobEntity>;
+
+  @Column({ type: 'uuid' })
+  recordId: string;
+
+  @ManyToOne(() => UnlabeledRecordEntity, { onDelete: 'RESTRICT' })
+  record: Relation<UnlabeledRecordEntity>;
+
+  @Column({ type: 'integer' })
+  ordinal: number;
+
+  @Column({ type: 'varchar', length: 24, default: 'pending' })
+  status: QueryStatus;
+
+  /** Released label: a class index, or the list of positive labels for multi-label data. */
+  @Column({ type: 'jsonb', nullable: true })
+  label: number | number[] | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  answeredAt: Date | null;
+}
