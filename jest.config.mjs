@@ -15,14 +15,15 @@ const common = {
 };
 
 export default {
+  // Per-project testTimeout is ignored by Jest 30; medium and e2e tests boot real databases and processes.
+  testTimeout: 180_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,migrations}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'medium',
       testMatch: ['<rootDir>/{apps,libs,migrations}/**/*.medium-spec.ts'],
-      testTimeout: 60_000,
     },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testTimeout: 180_000 },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
 };

@@ -9,3 +9,4 @@ export * from './embedded/data-dir.lock.js';
 export * from './nest/service-foundation.module.js';
 export * from './nest/credentials/service-identity.js';
 export * from './data-source/database-options.js';
+export * from './testing/test-database.js';

@@ -32,11 +32,12 @@ export function loadConfig<T extends object>(
   return config;
 }
 
+/** One entry per bad variable, its distinct problems joined. */
 function flatten(errors: ValidationError[]): Array<{ variable: string; problem: string }> {
-  return errors.flatMap((e) => [
-    ...Object.values(e.constraints ?? {}).map((problem) => ({ variable: e.property, problem: stripValue(problem) })),
-    ...flatten(e.children ?? []),
-  ]);
+  return errors.map((e) => ({
+    variable: e.property,
+    problem: [...new Set(Object.values(e.constraints ?? {}).map(stripValue))].join('; '),
+  }));
 }
 
 // class-validator messages start with the property name; keep the rule only.

@@ -42,10 +42,12 @@ export class ServiceClient {
     const backoffMs = options.backoffMs ?? 200;
     axiosRetry(this.http, {
       retries: options.retries ?? 3,
+      shouldResetTimeout: true,
       retryDelay: (retryCount, error) => exponentialDelay(retryCount, error, backoffMs),
       retryCondition: (error) => {
         const idempotent = (error.config as { conclaveIdempotent?: boolean } | undefined)?.conclaveIdempotent === true;
         const status = error.response?.status;
+        // No response covers refused connections and timeouts; only safe-to-repeat calls retry them all.
         const transient = !error.response || status === 429 || (status !== undefined && status >= 500);
         return isNetworkOrIdempotentRequestError(error) || (idempotent && transient);
       },

@@ -82,7 +82,10 @@ export async function startService(definition: ServiceDefinition): Promise<INest
   const { app, logger } = await createService(definition);
   await app.listen(definition.config.PORT, definition.config.HOST);
   const address = app.getHttpServer().address() as { port: number } | null;
-  logger.info({ url: `http://${definition.config.HOST}:${address?.port ?? definition.config.PORT}` }, 'listening');
+  // Always printed, whatever LOG_LEVEL: launchers learn the (possibly ephemeral) URL from this line.
+  logger
+    .child({}, { level: 'info' })
+    .info({ url: `http://${definition.config.HOST}:${address?.port ?? definition.config.PORT}` }, 'listening');
   return app;
 }
 

@@ -61,7 +61,8 @@ function baseOptions(options: Pick<DatabaseOptions, 'schema' | 'logging'>) {
     installExtensions: false,
     synchronize: false,
     migrationsRun: false,
-    logging: options.logging ? ['query' as const, 'error' as const] : ['error' as const],
+    // Off unless asked for: TypeORM's own log lines print query parameters, which may be private values.
+    logging: options.logging ? ['query' as const, 'error' as const] : false,
   };
 }
 

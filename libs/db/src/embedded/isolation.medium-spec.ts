@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { openDatabase } from '../data-source/data-source.factory.js';
+import { createPostgresDatabase } from '../testing/test-database.js';
+import { startEmbeddedServer, type EmbeddedServer } from './embedded-server.js';
+
+/**
+ * Two concurrent transactions from two connections — how api, guardian and student share the
+ * coordinator database. On PostgreSQL (DATABASE_URL) they are real sessions; on the embedded
+ * default they go through the PGlite server on loopback that the services use.
+ */
+describe(`transaction isolation (${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite server'})`, () => {
+  let url: string;
+  let teardown: () => Promise<void>;
+
+  beforeAll(async () => {
+    if (process.env.DATABASE_URL) {
+      const created = await createPostgresDatabase(process.env.DATABASE_URL, 'isolation');
+      const migrated = await openDatabase({ schema: 'coordinator', databaseUrl: created.url });
+      await migrated.destroy();
+      url = created.url;
+      teardown = created.drop;
+    } else {
+      const dir = mkdtempSync(join(tmpdir(), 'conclave-isolation-'));
+      const server: EmbeddedServer = await startEmbeddedServer({ dataDir: join(dir, 'db'), port: 0 });
+      url = server.url;
+      teardown = async () => {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      };
+    }
+  });
+  afterAll(async () => {
+    await teardown?.();
+  });
+
+  async function connect(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    return client;
+  }
+
+  async function count(client: pg.Client, name: string): Promise<number> {
+    const result = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM consortium WHERE name = $1', [name]);
+    return Number(result.rows[0]!.n);
+  }
+
+  it('does not let another connection see a write that is rolled back', async () => {
+    const writer = await connect();
+    const reader = await connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(`INSERT INTO consortium (name) VALUES ('rolled-back')`);
+      expect(await count(writer, 'rolled-back')).toBe(1); // visible inside its own transaction
+      // PostgreSQL answers at once from its snapshot; the embedded server holds the reader until the
+      // writer's transaction ends. Either way the reader must never see the uncommitted row.
+      const seenByReader = count(reader, 'rolled-back');
+      await writer.query('ROLLBACK');
+      expect(await seenByReader).toBe(0);
+      expect(await count(reader, 'rolled-back')).toBe(0);
+      expect(await count(writer, 'rolled-back')).toBe(0);
+    } finally {
+      await writer.end();
+      await reader.end();
+    }
+  });
+
+  it('makes a committed write visible to the other connection', async () => {
+    const writer = await connect();
+    const reader = await connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(`INSERT INTO consortium (name) VALUES ('committed')`);
+      await writer.query('COMMIT');
+      expect(await count(reader, 'committed')).toBe(1);
+    } finally {
+      await writer.end();
+      await reader.end();
+    }
+  });
+
+  it('serializes two transactions that lock the same row', async () => {
+    const a = await connect();
+    const b = await connect();
+    try {
+      await a.query(`INSERT INTO consortium (name) VALUES ('counter')`);
+      const order: string[] = [];
+      await a.query('BEGIN');
+      await a.query(`SELECT id FROM consortium WHERE name = 'counter' FOR UPDATE`);
+      const second = (async () => {
+        await b.query('BEGIN');
+        await b.query(`SELECT id FROM consortium WHERE name = 'counter' FOR UPDATE`);
+        order.push('b locked');
+        await b.query('COMMIT');
+      })();
+      await new Promise((r) => setTimeout(r, 200));
+      order.push('a commits');
+      await a.query('COMMIT');
+      await second;
+      expect(order).toEqual(['a commits', 'b locked']);
+    } finally {
+      await a.end();
+      await b.end();
+    }
+  });
+});
