@@ -48,7 +48,11 @@ describe('the consortium as separate processes', () => {
     expect(me.status).toBe(200);
     expect(me.body).toMatchObject({ role: 'admin', service });
 
-    const created = await call(`${url}/v1/keys`, { method: 'POST', key: adminKey, body: { role: 'querying-party', label: 'e2e' } });
+    const created = await call(`${url}/v1/keys`, {
+      method: 'POST',
+      key: adminKey,
+      body: { role: 'querying-party', label: 'e2e' },
+    });
     expect(created.status).toBe(201);
     const partyKey: string = created.body.key;
     expect((await call(`${url}/v1/whoami`, { key: partyKey })).body.role).toBe('querying-party');
@@ -62,13 +66,19 @@ describe('the consortium as separate processes', () => {
   });
 
   it('keeps credentials per party: a teacher’s key is not valid at another teacher', async () => {
-    const other = await call(`${platform.services['teacher-b']!.url}/v1/whoami`, { key: platform.services['teacher-a']!.adminKey });
+    const other = await call(`${platform.services['teacher-b']!.url}/v1/whoami`, {
+      key: platform.services['teacher-a']!.adminKey,
+    });
     expect(other.status).toBe(401);
   });
 
   it('revokes a key at once', async () => {
     const { url, adminKey } = platform.services.api!;
-    const created = await call(`${url}/v1/keys`, { method: 'POST', key: adminKey, body: { role: 'student', label: 'short-lived' } });
+    const created = await call(`${url}/v1/keys`, {
+      method: 'POST',
+      key: adminKey,
+      body: { role: 'student', label: 'short-lived' },
+    });
     expect((await call(`${url}/v1/keys/${created.body.id}`, { method: 'DELETE', key: adminKey })).status).toBe(204);
     expect((await call(`${url}/v1/whoami`, { key: created.body.key })).status).toBe(401);
   });
@@ -79,12 +89,24 @@ describe('the consortium as separate processes', () => {
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('MALFORMED_REQUEST');
 
-    const invalid = await call(`${url}/v1/keys`, { method: 'POST', key: adminKey, body: { role: 'root', label: '', extra: true } });
+    const invalid = await call(`${url}/v1/keys`, {
+      method: 'POST',
+      key: adminKey,
+      body: { role: 'root', label: '', extra: true },
+    });
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.code).toBe('VALIDATION_FAILED');
-    expect(invalid.body.error.details.fields.map((f: { field: string }) => f.field).sort()).toEqual(['extra', 'label', 'role']);
+    expect(invalid.body.error.details.fields.map((f: { field: string }) => f.field).sort()).toEqual([
+      'extra',
+      'label',
+      'role',
+    ]);
 
-    const oversized = await call(`${url}/v1/keys`, { method: 'POST', key: adminKey, rawBody: `{"label":"${'x'.repeat(17 * 1024 * 1024)}"}` });
+    const oversized = await call(`${url}/v1/keys`, {
+      method: 'POST',
+      key: adminKey,
+      rawBody: `{"label":"${'x'.repeat(17 * 1024 * 1024)}"}`,
+    });
     expect(oversized.status).toBe(413);
     expect(oversized.body.error.code).toBe('PAYLOAD_TOO_LARGE');
 

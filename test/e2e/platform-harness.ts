@@ -17,12 +17,16 @@ export interface TestPlatform extends Platform {
 export async function startTestPlatform(teachers = ['a', 'b', 'c']): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'conclave-e2e-'));
   const adminUrl = process.env.DATABASE_URL;
-  const postgres = adminUrl ? { adminUrl, databasePrefix: `conclave_e2e_${randomBytes(4).toString('hex')}` } : undefined;
-  const platform = await startPlatform({ dataDir, teachers, ports: 'ephemeral', postgres, logLevel: 'warn' }).catch(async (error) => {
-    if (postgres) await dropDatabases(postgres);
-    rmSync(dataDir, { recursive: true, force: true });
-    throw error;
-  });
+  const postgres = adminUrl
+    ? { adminUrl, databasePrefix: `conclave_e2e_${randomBytes(4).toString('hex')}` }
+    : undefined;
+  const platform = await startPlatform({ dataDir, teachers, ports: 'ephemeral', postgres, logLevel: 'warn' }).catch(
+    async (error) => {
+      if (postgres) await dropDatabases(postgres);
+      rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    },
+  );
   return {
     ...platform,
     engine: postgres ? 'postgres' : 'embedded',

@@ -9,7 +9,9 @@ export class AggregatorModule {
     const service = 'aggregator';
     return {
       module: AggregatorModule,
-      imports: [ServiceFoundationModule.forRoot({ service, database: databaseOptionsFor('coordinator', service, config) })],
+      imports: [
+        ServiceFoundationModule.forRoot({ service, database: databaseOptionsFor('coordinator', service, config) }),
+      ],
       providers: [{ provide: AggregatorEnv, useValue: config }],
     };
   }

@@ -8,7 +8,8 @@ runMain(async () => {
   await startService({
     service: 'aggregator',
     title: 'Conclave privacy guardian',
-    description: 'The privacy guardian: labeling jobs, vote aggregation, noisy argmax, Rényi-DP accounting against budgets, the append-only ledger.',
+    description:
+      'The privacy guardian: labeling jobs, vote aggregation, noisy argmax, Rényi-DP accounting against budgets, the append-only ledger.',
     config,
     module: AggregatorModule.register(config),
   });

@@ -9,7 +9,9 @@ export class ApiModule {
     const service = 'api';
     return {
       module: ApiModule,
-      imports: [ServiceFoundationModule.forRoot({ service, database: databaseOptionsFor('coordinator', service, config) })],
+      imports: [
+        ServiceFoundationModule.forRoot({ service, database: databaseOptionsFor('coordinator', service, config) }),
+      ],
       providers: [{ provide: ApiEnv, useValue: config }],
     };
   }

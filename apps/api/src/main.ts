@@ -8,7 +8,8 @@ runMain(async () => {
   await startService({
     service: 'api',
     title: 'Conclave API',
-    description: 'Querying parties and operators: consortium, parties, datasets, unlabeled uploads, labeling jobs, labels, budgets, students, audit.',
+    description:
+      'Querying parties and operators: consortium, parties, datasets, unlabeled uploads, labeling jobs, labels, budgets, students, audit.',
     config,
     module: ApiModule.register(config),
   });

@@ -19,7 +19,10 @@ program
     const adminUrl = process.env.DATABASE_URL;
     const platform = await startPlatform({
       dataDir: opts.dataDir,
-      teachers: opts.teachers.split(',').map((t) => t.trim()).filter(Boolean),
+      teachers: opts.teachers
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
       ports: 'default',
       postgres: adminUrl ? { adminUrl, databasePrefix: 'conclave' } : undefined,
     });
@@ -73,18 +76,33 @@ keys
   .option('--party <uuid>', 'consortium party the key acts for (coordinator services)')
   .option('--data-dir <dir>', 'embedded data directory root', '.conclave')
   .option('--embedded-db-port <port>', 'port of the embedded coordinator database', '54329')
-  .action(async (opts: { service: string; role: string; label: string; party?: string; dataDir: string; embeddedDbPort: string }) => {
-    if (!isRole(opts.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
-    const schema = schemaOf(opts.service);
-    const database = databaseOptionsFor(schema, opts.service, {
-      DATABASE_URL: process.env.DATABASE_URL,
-      CONCLAVE_DATA_DIR: opts.dataDir,
-      CONCLAVE_EMBEDDED_DB_PORT: Number(opts.embeddedDbPort),
-    });
-    const created = await provisionApiKey(database, { role: opts.role as Role, label: opts.label, partyId: opts.party });
-    process.stdout.write(`${created.key}\n`);
-    process.stderr.write(`key ${created.id} (${created.role}) for ${opts.service}: shown once, stored only as a hash\n`);
-  });
+  .action(
+    async (opts: {
+      service: string;
+      role: string;
+      label: string;
+      party?: string;
+      dataDir: string;
+      embeddedDbPort: string;
+    }) => {
+      if (!isRole(opts.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+      const schema = schemaOf(opts.service);
+      const database = databaseOptionsFor(schema, opts.service, {
+        DATABASE_URL: process.env.DATABASE_URL,
+        CONCLAVE_DATA_DIR: opts.dataDir,
+        CONCLAVE_EMBEDDED_DB_PORT: Number(opts.embeddedDbPort),
+      });
+      const created = await provisionApiKey(database, {
+        role: opts.role as Role,
+        label: opts.label,
+        partyId: opts.party,
+      });
+      process.stdout.write(`${created.key}\n`);
+      process.stderr.write(
+        `key ${created.id} (${created.role}) for ${opts.service}: shown once, stored only as a hash\n`,
+      );
+    },
+  );
 
 function schemaOf(service: string): SchemaKind {
   if (['api', 'aggregator', 'student'].includes(service)) return 'coordinator';

@@ -9,7 +9,9 @@ export class StudentModule {
     const service = 'student';
     return {
       module: StudentModule,
-      imports: [ServiceFoundationModule.forRoot({ service, database: databaseOptionsFor('coordinator', service, config) })],
+      imports: [
+        ServiceFoundationModule.forRoot({ service, database: databaseOptionsFor('coordinator', service, config) }),
+      ],
       providers: [{ provide: StudentEnv, useValue: config }],
     };
   }

@@ -9,6 +9,8 @@ export class TeacherEnv extends BaseEnv {
 
   /** This data owner's identifier: names the service (teacher-<id>) and its data directory. */
   @Expose()
-  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'TEACHER_ID must be lowercase letters, digits and dashes (at most 63)' })
+  @Matches(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+    message: 'TEACHER_ID must be lowercase letters, digits and dashes (at most 63)',
+  })
   TEACHER_ID = 'a';
 }

@@ -57,7 +57,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const logDir = join(dataDir, 'logs');
   const processes: Record<string, ServiceProcess> = {};
   const stopAll = async () => {
-    await Promise.all(Object.values(processes).reverse().map((p) => p.stop()));
+    await Promise.all(
+      Object.values(processes)
+        .reverse()
+        .map((p) => p.stop()),
+    );
   };
   const port = (name: keyof typeof DEFAULT_PORTS, offset = 0) =>
     options.ports === 'ephemeral' ? 0 : DEFAULT_PORTS[name] + offset;
@@ -88,7 +92,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     const specs: ServiceSpec[] = [
       { name: 'api', schema: 'coordinator', script: SERVICE_SCRIPTS.api, env: {}, port: port('api') },
-      { name: 'aggregator', schema: 'coordinator', script: SERVICE_SCRIPTS.aggregator, env: {}, port: port('aggregator') },
+      {
+        name: 'aggregator',
+        schema: 'coordinator',
+        script: SERVICE_SCRIPTS.aggregator,
+        env: {},
+        port: port('aggregator'),
+      },
       { name: 'student', schema: 'coordinator', script: SERVICE_SCRIPTS.student, env: {}, port: port('student') },
       { name: 'dealer', schema: 'dealer', script: SERVICE_SCRIPTS.dealer, env: {}, port: port('dealer') },
       ...options.teachers.map((id, i) => ({
@@ -116,7 +126,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       if (spec.schema === 'coordinator' && fresh.has('coordinator')) fresh.add(spec.name);
     }
     // Keys are reused across restarts of the embedded platform, unless their database is new.
-    const adminKeys = await ensureAdminKeys(credentialsFile, specs, databaseOf, (name) => !options.postgres && !fresh.has(name));
+    const adminKeys = await ensureAdminKeys(
+      credentialsFile,
+      specs,
+      databaseOf,
+      (name) => !options.postgres && !fresh.has(name),
+    );
 
     // Services start in parallel: each waits only for its own database.
     const started = await Promise.allSettled(
@@ -154,21 +169,29 @@ async function ensureAdminKeys(
   databaseOf: (spec: ServiceSpec) => DatabaseOptions,
   reusable: (service: string) => boolean,
 ): Promise<Record<string, string>> {
-  const saved: Record<string, string> = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  const saved: Record<string, string> = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>)
+    : {};
   const keys: Record<string, string> = {};
   for (const spec of specs) {
     if (saved[spec.name] && reusable(spec.name)) {
       keys[spec.name] = saved[spec.name]!;
       continue;
     }
-    const created = await provisionApiKey(databaseOf(spec), { role: 'admin', label: `${spec.name} operator (launcher)` });
+    const created = await provisionApiKey(databaseOf(spec), {
+      role: 'admin',
+      label: `${spec.name} operator (launcher)`,
+    });
     keys[spec.name] = created.key;
   }
   writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
   return keys;
 }
 
-async function createDatabase(postgres: { adminUrl: string; databasePrefix: string }, service: string): Promise<string> {
+async function createDatabase(
+  postgres: { adminUrl: string; databasePrefix: string },
+  service: string,
+): Promise<string> {
   const name = `${postgres.databasePrefix}_${service}`.replace(/[^a-z0-9_]/g, '_');
   const client = new pg.Client({ connectionString: postgres.adminUrl });
   await client.connect();

@@ -43,7 +43,11 @@ export function spawnService(options: SpawnServiceOptions): Promise<ServiceProce
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${options.name} did not start within ${options.startTimeoutMs ?? 120_000} ms (log: ${options.logFile})`));
+      reject(
+        new Error(
+          `${options.name} did not start within ${options.startTimeoutMs ?? 120_000} ms (log: ${options.logFile})`,
+        ),
+      );
     }, options.startTimeoutMs ?? 120_000);
     const onExit = (code: number | null) => {
       clearTimeout(timer);

@@ -41,7 +41,13 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 describe('ApiKeyGuard', () => {
   const guardianKey = generateApiKey();
-  const stored: StoredApiKey = { id: guardianKey.prefix, secretHash: guardianKey.secretHash, role: 'guardian', partyId: null, label: 'g' };
+  const stored: StoredApiKey = {
+    id: guardianKey.prefix,
+    secretHash: guardianKey.secretHash,
+    role: 'guardian',
+    partyId: null,
+    label: 'g',
+  };
   const guard = new ApiKeyGuard(new Reflector(), storeWith(stored));
 
   it('lets anyone through a public route without looking up a key', async () => {
@@ -53,20 +59,34 @@ describe('ApiKeyGuard', () => {
 
   it('answers UNAUTHENTICATED without a key, with a malformed key, and with a wrong secret', async () => {
     const wrongSecret = `ck_${guardianKey.prefix}_${generateApiKey().key.split('_')[2]}`;
-    const cases: Array<Record<string, string>> = [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${wrongSecret}` }, { 'x-api-key': generateApiKey().key }];
+    const cases: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Bearer nope' },
+      { authorization: `Bearer ${wrongSecret}` },
+      { 'x-api-key': generateApiKey().key },
+    ];
     for (const headers of cases) {
-      expect(await codeOf(guard.canActivate(contextFor(headers, { [ROUTE_ROLES]: ['guardian'] }).context))).toBe('UNAUTHENTICATED');
+      expect(await codeOf(guard.canActivate(contextFor(headers, { [ROUTE_ROLES]: ['guardian'] }).context))).toBe(
+        'UNAUTHENTICATED',
+      );
     }
   });
 
   it('admits a role the route names and attaches the principal', async () => {
-    const { context, request } = contextFor({ authorization: `Bearer ${guardianKey.key}` }, { [ROUTE_ROLES]: ['guardian', 'admin'] });
+    const { context, request } = contextFor(
+      { authorization: `Bearer ${guardianKey.key}` },
+      { [ROUTE_ROLES]: ['guardian', 'admin'] },
+    );
     expect(await guard.canActivate(context)).toBe(true);
     expect(request.principal).toEqual({ keyId: stored.id, role: 'guardian', partyId: null, label: 'g' });
   });
 
   it('answers FORBIDDEN for a valid key of another role, and admits only admin where no roles are declared', async () => {
-    expect(await codeOf(guard.canActivate(contextFor({ 'x-api-key': guardianKey.key }, { [ROUTE_ROLES]: ['teacher'] }).context))).toBe('FORBIDDEN');
+    expect(
+      await codeOf(
+        guard.canActivate(contextFor({ 'x-api-key': guardianKey.key }, { [ROUTE_ROLES]: ['teacher'] }).context),
+      ),
+    ).toBe('FORBIDDEN');
     expect(await codeOf(guard.canActivate(contextFor({ 'x-api-key': guardianKey.key }, {}).context))).toBe('FORBIDDEN');
   });
 });

@@ -20,7 +20,14 @@ describe('API keys', () => {
     const a = generateApiKey();
     const b = generateApiKey();
     expect(apiKeySecretMatches(parseApiKey(b.key)!.secret, a.secretHash)).toBe(false);
-    for (const bad of ['', 'ck_', 'Bearer x', `${a.key}x`, a.key.replace('ck_', 'pk_'), 'ck_zzzzzzzzzzzz_' + 'a'.repeat(43)]) {
+    for (const bad of [
+      '',
+      'ck_',
+      'Bearer x',
+      `${a.key}x`,
+      a.key.replace('ck_', 'pk_'),
+      'ck_zzzzzzzzzzzz_' + 'a'.repeat(43),
+    ]) {
       expect(parseApiKey(bad)).toBeNull();
     }
   });

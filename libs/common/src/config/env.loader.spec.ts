@@ -26,7 +26,12 @@ describe('loadConfig', () => {
     const secret = 'mysql://root:hunter2@db/x';
     let error: unknown;
     try {
-      loadConfig('example', ExampleEnv, { PORT: 'eighty', DATABASE_URL: secret, LOG_LEVEL: 'loud', MAX_BODY_BYTES: '-1' });
+      loadConfig('example', ExampleEnv, {
+        PORT: 'eighty',
+        DATABASE_URL: secret,
+        LOG_LEVEL: 'loud',
+        MAX_BODY_BYTES: '-1',
+      });
     } catch (e) {
       error = e;
     }

@@ -23,7 +23,14 @@ describe('error mapping', () => {
     expect(mapped).toEqual({
       status: 404,
       unexpected: false,
-      body: { error: { code: 'PARTITION_NOT_FOUND', message: 'No partition p-7', correlationId: 'cid', details: { partition: 'p-7' } } },
+      body: {
+        error: {
+          code: 'PARTITION_NOT_FOUND',
+          message: 'No partition p-7',
+          correlationId: 'cid',
+          details: { partition: 'p-7' },
+        },
+      },
     });
   });
 
@@ -31,12 +38,18 @@ describe('error mapping', () => {
     const mapped = mapError(new Error('vote histogram [3, 240, 7] at /srv/secret.ts:12'), 'cid-1');
     expect(mapped.status).toBe(500);
     expect(mapped.unexpected).toBe(true);
-    expect(JSON.stringify(mapped.body)).toBe('{"error":{"code":"INTERNAL","message":"Internal error","correlationId":"cid-1"}}');
+    expect(JSON.stringify(mapped.body)).toBe(
+      '{"error":{"code":"INTERNAL","message":"Internal error","correlationId":"cid-1"}}',
+    );
   });
 
   it('maps framework and body-parser errors to codes', () => {
     expect(mapError(new NotFoundException(), 'c').body.error.code).toBe('ROUTE_NOT_FOUND');
-    const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, type: 'entity.too.large', limit: 100 });
+    const tooLarge = Object.assign(new Error('request entity too large'), {
+      status: 413,
+      type: 'entity.too.large',
+      limit: 100,
+    });
     expect(mapError(tooLarge, 'c')).toMatchObject({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE' } } });
     const badJson = Object.assign(new Error('Unexpected token'), { status: 400, type: 'entity.parse.failed' });
     expect(mapError(badJson, 'c')).toMatchObject({ status: 400, body: { error: { code: 'MALFORMED_REQUEST' } } });

@@ -46,7 +46,11 @@ function respond(
   correlationId: string,
   details?: Record<string, unknown>,
 ): MappedError {
-  return { status, unexpected: false, body: { error: { code, message, correlationId, ...(details ? { details } : {}) } } };
+  return {
+    status,
+    unexpected: false,
+    body: { error: { code, message, correlationId, ...(details ? { details } : {}) } },
+  };
 }
 
 function codeForStatus(status: number, notFound: ErrorCode): ErrorCode {

@@ -38,7 +38,15 @@ describe('ServiceClient', () => {
     res.end(JSON.stringify(body));
   };
   const client = (overrides: Partial<ConstructorParameters<typeof ServiceClient>[0]> = {}) =>
-    new ServiceClient({ service: 'teacher-a', baseUrl, apiKey: 'ck_test', retries: 3, backoffMs: 1, timeoutMs: 2000, ...overrides });
+    new ServiceClient({
+      service: 'teacher-a',
+      baseUrl,
+      apiKey: 'ck_test',
+      retries: 3,
+      backoffMs: 1,
+      timeoutMs: 2000,
+      ...overrides,
+    });
 
   it('retries transient failures with backoff, then succeeds; sends the key and the correlation id', async () => {
     let calls = 0;
@@ -60,23 +68,30 @@ describe('ServiceClient', () => {
     await expect(client().post('/v1/votes', { q: 1 })).rejects.toBeInstanceOf(DomainError);
     expect(seen).toHaveLength(1);
     seen = [];
-    await expect(client({ retries: 1 }).post('/v1/votes', { q: 1 }, { idempotent: true })).rejects.toBeInstanceOf(DomainError);
+    await expect(client({ retries: 1 }).post('/v1/votes', { q: 1 }, { idempotent: true })).rejects.toBeInstanceOf(
+      DomainError,
+    );
     expect(seen).toHaveLength(2);
   });
 
   it('passes an upstream 4xx code through without retrying', async () => {
-    handler = (_req, res) => json(res, 404, { error: { code: 'PARTITION_NOT_FOUND', message: 'No partition p', correlationId: 'x' } });
+    handler = (_req, res) =>
+      json(res, 404, { error: { code: 'PARTITION_NOT_FOUND', message: 'No partition p', correlationId: 'x' } });
     await expect(client().get('/v1/partitions/p')).rejects.toMatchObject({ code: 'PARTITION_NOT_FOUND' });
     expect(seen).toHaveLength(1);
   });
 
   it('times out a slow service and reports it unavailable', async () => {
     handler = (_req, res) => setTimeout(() => json(res, 200, {}), 1000);
-    await expect(client({ timeoutMs: 100, retries: 1 }).get('/slow')).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    await expect(client({ timeoutMs: 100, retries: 1 }).get('/slow')).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+    });
     expect(seen).toHaveLength(2);
   });
 
   it('reports a service that is not listening as unavailable', async () => {
-    await expect(client({ baseUrl: 'http://127.0.0.1:1', retries: 1 }).get('/x')).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    await expect(client({ baseUrl: 'http://127.0.0.1:1', retries: 1 }).get('/x')).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+    });
   });
 });

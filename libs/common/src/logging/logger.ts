@@ -47,7 +47,11 @@ export class PinoNestLogger implements LoggerService {
     // The level is fixed by configuration at boot.
   }
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, optional: unknown[]): void {
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    optional: unknown[],
+  ): void {
     // Nest passes the context (class name) as the last optional argument.
     const context = typeof optional.at(-1) === 'string' ? (optional.at(-1) as string) : undefined;
     if (message instanceof Error) {

@@ -38,7 +38,12 @@ export async function createService(definition: ServiceDefinition): Promise<{ ap
       // Method, path and status only: bodies and query strings may carry private values.
       runWithCorrelationId(correlationId, () =>
         logger.info(
-          { method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+          {
+            method: req.method,
+            path: req.path,
+            status: res.statusCode,
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+          },
           'request',
         ),
       );

@@ -83,7 +83,8 @@ program
     }
     const timestamp = Date.now();
     const cls = className(`${timestamp}-${name}`);
-    const q = (s: string) => `    await queryRunner.query(\`${s.replace(/[`\\]/g, '\\$&').replace(/\$\{/g, '\\${')}\`);`;
+    const q = (s: string) =>
+      `    await queryRunner.query(\`${s.replace(/[`\\]/g, '\\$&').replace(/\$\{/g, '\\${')}\`);`;
     const file = join(MIGRATIONS_DIR, opts.schema, `${timestamp}-${name}.ts`);
     writeFileSync(
       file,

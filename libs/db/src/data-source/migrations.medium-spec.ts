@@ -6,11 +6,16 @@ import type { SchemaKind } from '../entities/index.js';
 
 /** Tables and columns as information_schema describes them: what must be equal on both engines. */
 async function describeSchema(dataSource: DataSource): Promise<string[]> {
-  const columns: Array<{ table_name: string; column_name: string; data_type: string; is_nullable: string; column_default: string | null }> =
-    await dataSource.query(
-      `SELECT table_name, column_name, data_type, is_nullable, column_default
+  const columns: Array<{
+    table_name: string;
+    column_name: string;
+    data_type: string;
+    is_nullable: string;
+    column_default: string | null;
+  }> = await dataSource.query(
+    `SELECT table_name, column_name, data_type, is_nullable, column_default
          FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, column_name`,
-    );
+  );
   const indexes: Array<{ indexdef: string }> = await dataSource.query(
     `SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`,
   );
@@ -34,8 +39,12 @@ describe.each<SchemaKind>(['coordinator', 'teacher', 'dealer'])('%s migrations',
   });
 
   it('applies every migration, in order, and leaves no drift from the entities', async () => {
-    const applied: Array<{ name: string }> = await db.dataSource.query('SELECT name FROM schema_migrations ORDER BY id');
-    expect(applied.map((m) => m.name)).toEqual(migrationsFor(schema).map((m) => (new (m as new () => { name: string })()).name));
+    const applied: Array<{ name: string }> = await db.dataSource.query(
+      'SELECT name FROM schema_migrations ORDER BY id',
+    );
+    expect(applied.map((m) => m.name)).toEqual(
+      migrationsFor(schema).map((m) => new (m as new () => { name: string })().name),
+    );
     expect(await pendingSchemaChanges(db.dataSource)).toEqual([]);
   });
 
@@ -49,7 +58,8 @@ describe.each<SchemaKind>(['coordinator', 'teacher', 'dealer'])('%s migrations',
   });
 
   it('reverts every migration and re-applies them cleanly', async () => {
-    for (let i = 0; i < migrationsFor(schema).length; i += 1) await db.dataSource.undoLastMigration({ transaction: 'each' });
+    for (let i = 0; i < migrationsFor(schema).length; i += 1)
+      await db.dataSource.undoLastMigration({ transaction: 'each' });
     const tables: Array<{ n: string }> = await db.dataSource.query(
       `SELECT count(*)::text AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`,
     );
@@ -88,7 +98,10 @@ describe('append-only tables', () => {
        VALUES ($1, 'b', 2, 1e-5, '[2]', '[0]', 1) RETURNING id`,
       [dataset.id],
     );
-    await db.dataSource.query(`INSERT INTO ledger_entry (budget_id, sequence, event) VALUES ($1, 1, '{"kind":"noop"}')`, [budget.id]);
+    await db.dataSource.query(
+      `INSERT INTO ledger_entry (budget_id, sequence, event) VALUES ($1, 1, '{"kind":"noop"}')`,
+      [budget.id],
+    );
     await expect(db.dataSource.query(`UPDATE ledger_entry SET event = '{}'`)).rejects.toThrow(/append-only/);
     await expect(db.dataSource.query(`DELETE FROM ledger_entry`)).rejects.toThrow(/append-only/);
   });

@@ -44,7 +44,9 @@ describe(`transaction isolation (${process.env.DATABASE_URL ? 'PostgreSQL' : 'em
   }
 
   async function count(client: pg.Client, name: string): Promise<number> {
-    const result = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM consortium WHERE name = $1', [name]);
+    const result = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM consortium WHERE name = $1', [
+      name,
+    ]);
     return Number(result.rows[0]!.n);
   }
 

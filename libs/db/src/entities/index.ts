@@ -63,7 +63,13 @@ export const COORDINATOR_ENTITIES = [
   AuditEventEntity,
 ];
 
-export const TEACHER_ENTITIES = [ApiKeyEntity, PartitionEntity, PrivateRecordEntity, TeacherModelEntity, DiscardRecordEntity];
+export const TEACHER_ENTITIES = [
+  ApiKeyEntity,
+  PartitionEntity,
+  PrivateRecordEntity,
+  TeacherModelEntity,
+  DiscardRecordEntity,
+];
 
 /** The dealer keeps only its credentials (and, later, which correlated randomness it has issued). */
 export const DEALER_ENTITIES = [ApiKeyEntity];

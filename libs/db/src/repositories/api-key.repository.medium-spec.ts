@@ -20,7 +20,9 @@ describe('ApiKeyRepository', () => {
     const stored = await keys.findActiveByPrefix(parsed.prefix);
     expect(stored).toMatchObject({ id: created.id, role: 'guardian', label: 'guardian of consortium A' });
     expect(apiKeySecretMatches(parsed.secret, stored!.secretHash)).toBe(true);
-    const raw: Array<Record<string, string>> = await db.dataSource.query('SELECT * FROM api_key WHERE id = $1', [created.id]);
+    const raw: Array<Record<string, string>> = await db.dataSource.query('SELECT * FROM api_key WHERE id = $1', [
+      created.id,
+    ]);
     expect(JSON.stringify(raw)).not.toContain(parsed.secret);
   });
 

@@ -36,7 +36,9 @@ export class ApiKeyRepository implements ApiKeyStore {
 
   async findActiveByPrefix(prefix: string): Promise<StoredApiKey | null> {
     const row = await this.dataSource.getRepository(ApiKeyEntity).findOneBy({ prefix, revokedAt: IsNull() });
-    return row ? { id: row.id, secretHash: row.secretHash, role: row.role, partyId: row.partyId, label: row.label } : null;
+    return row
+      ? { id: row.id, secretHash: row.secretHash, role: row.role, partyId: row.partyId, label: row.label }
+      : null;
   }
 
   async revoke(id: string): Promise<boolean> {
