@@ -10,3 +10,5 @@ export * from './nest/service-foundation.module.js';
 export * from './nest/credentials/service-identity.js';
 export * from './data-source/database-options.js';
 export * from './testing/test-database.js';
+export * from './repositories/privacy-budget.repository.js';
+export * from './testing/coordinator.factory.js';

@@ -4,6 +4,7 @@ import { API_KEY_STORE } from '@conclave/common';
 import { openDatabase, type DatabaseOptions } from '../data-source/data-source.factory.js';
 import { ApiKeyRepository } from '../repositories/api-key.repository.js';
 import { AuditRepository } from '../repositories/audit.repository.js';
+import { PrivacyBudgetRepository } from '../repositories/privacy-budget.repository.js';
 
 /**
  * The service's database for NestJS: opens (and migrates) it at boot, closes it at shutdown,
@@ -12,7 +13,7 @@ import { AuditRepository } from '../repositories/audit.repository.js';
 @Module({})
 export class DatabaseModule {
   static forRoot(options: DatabaseOptions): DynamicModule {
-    const coordinatorOnly = options.schema === 'coordinator' ? [AuditRepository] : [];
+    const coordinatorOnly = options.schema === 'coordinator' ? [AuditRepository, PrivacyBudgetRepository] : [];
     return {
       module: DatabaseModule,
       global: true,

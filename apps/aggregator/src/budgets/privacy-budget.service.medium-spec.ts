@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  CoordinatorFactory,
+  createTestDatabase,
+  openDatabase,
+  PrivacyBudgetRepository,
+  type TestDatabase,
+} from '@conclave/db';
+import { RdpAccountant, epsilonFromRdp, type DpEvent } from '@conclave/dp';
+import { PrivacyBudgetService } from './privacy-budget.service.js';
+
+const gaussian = (sigma: number): DpEvent => ({ kind: 'gaussian', sigma });
+
+describe(`PrivacyBudgetService (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  let db: TestDatabase;
+  let service: PrivacyBudgetService;
+  let factory: CoordinatorFactory;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('coordinator');
+    service = new PrivacyBudgetService(new PrivacyBudgetRepository(db.dataSource));
+    factory = new CoordinatorFactory(db.dataSource);
+  });
+  afterAll(async () => {
+    await db?.cleanup();
+  });
+
+  async function newBudget(epsilonLimit: number, conversion: 'basic' | 'improved' = 'improved') {
+    const dataset = await factory.newDataset();
+    return service.create({ consortiumDatasetId: dataset.id, name: 'b', epsilonLimit, delta: 1e-5, conversion });
+  }
+
+  /** How many σ=`sigma` Gaussian releases fit under `limit`, by the library alone. */
+  function capacity(sigma: number, limit: number, conversion: 'basic' | 'improved'): number {
+    const accountant = new RdpAccountant();
+    let n = 0;
+    for (;;) {
+      accountant.compose(gaussian(sigma));
+      if (epsilonFromRdp(accountant.orders, accountant.rdp(), 1e-5, conversion).value > limit) return n;
+      n += 1;
+    }
+  }
+
+  it('charges until the next release would exceed the budget, then refuses without releasing', async () => {
+    const budget = await newBudget(1.0);
+    const expected = capacity(20, 1.0, 'improved');
+    expect(expected).toBeGreaterThan(3);
+    const released: number[] = [];
+    const refused: number[] = [];
+    for (let i = 0; i < expected + 3; i += 1) {
+      const outcome = await service.chargeAndRelease({
+        budgetId: budget.id,
+        jobId: null,
+        queryId: null,
+        event: gaussian(20),
+        release: async () => released.push(i),
+        onRefused: async () => {
+          refused.push(i);
+        },
+      });
+      expect(outcome.status).toBe(i < expected ? 'charged' : 'refused-budget');
+    }
+    expect(released).toHaveLength(expected);
+    expect(refused).toEqual([expected, expected + 1, expected + 2]);
+    const status = await service.status(budget.id);
+    expect(status.ledgerEntries).toBe(expected);
+    expect(status.epsilonSpent).toBeLessThanOrEqual(1.0 + 0.01);
+    expect(status.conversion).toBe('improved');
+  });
+
+  it('charges a query at most once, so a resumed job cannot pay twice', async () => {
+    const budget = await newBudget(5);
+    const queryId = '00000000-0000-4000-8000-000000000001';
+    const first = await service.chargeAndRelease({
+      budgetId: budget.id,
+      jobId: null,
+      queryId,
+      event: gaussian(10),
+      release: async () => 'label',
+    });
+    const second = await service.chargeAndRelease({
+      budgetId: budget.id,
+      jobId: null,
+      queryId,
+      event: gaussian(10),
+      release: async () => 'again',
+    });
+    expect(first).toMatchObject({ status: 'charged', sequence: 1, released: 'label' });
+    expect(second).toEqual({ status: 'already-charged', sequence: 1 });
+    expect((await service.status(budget.id)).ledgerEntries).toBe(1);
+  });
+
+  it('records nothing when the release fails: the charge and the label commit together', async () => {
+    const budget = await newBudget(5);
+    await expect(
+      service.chargeAndRelease({
+        budgetId: budget.id,
+        jobId: null,
+        queryId: null,
+        event: gaussian(10),
+        release: async () => {
+          throw new Error('disk full');
+        },
+      }),
+    ).rejects.toThrow('disk full');
+    expect((await service.status(budget.id)).ledgerEntries).toBe(0);
+  });
+
+  it('checks the worst case but charges what happened', async () => {
+    const budget = await newBudget(0.5, 'basic');
+    const outcome = await service.chargeAndRelease({
+      budgetId: budget.id,
+      jobId: null,
+      queryId: null,
+      event: gaussian(100),
+      checkEvent: { kind: 'nonPrivate' },
+      release: async () => 'x',
+    });
+    expect(outcome.status).toBe('refused-budget');
+    expect((await service.status(budget.id)).ledgerEntries).toBe(0);
+  });
+
+  it('keeps a ledger from which the spent ε is recomputed exactly', async () => {
+    const budget = await newBudget(10, 'basic');
+    const events: DpEvent[] = [
+      gaussian(40),
+      { kind: 'gnmaxDataDependent', sigma: 40, votes: [200, 20, 10, 5, 5, 3, 3, 2, 1, 1] },
+      {
+        kind: 'confidentGnmax',
+        sigma1: 150,
+        sigma2: 40,
+        threshold: 200,
+        votes: [230, 10, 5, 5, 0, 0, 0, 0, 0, 0],
+        answered: true,
+        charging: 'realised',
+      },
+    ];
+    for (const event of events) {
+      await service.chargeAndRelease({
+        budgetId: budget.id,
+        jobId: null,
+        queryId: null,
+        event,
+        release: async () => null,
+      });
+    }
+    const stored = await new PrivacyBudgetRepository(db.dataSource).findById(budget.id);
+    const recomputed = await service.recomputeFromLedger(budget.id);
+    for (let i = 0; i < recomputed.rdp.length; i += 1) expect(recomputed.rdp[i]).toBeCloseTo(stored!.rdpSpent[i]!, 12);
+    const reference = new RdpAccountant();
+    for (const event of events) reference.compose(event);
+    expect(recomputed.epsilon).toBeCloseTo(reference.getEpsilon(1e-5, 'basic').epsilon, 12);
+  });
+
+  it('rejects malformed events without echoing them, and unknown budgets', async () => {
+    const budget = await newBudget(1);
+    const bad = { kind: 'gnmaxDataDependent', sigma: 40, votes: [12345.5, -1] } as unknown as DpEvent;
+    await expect(
+      service.chargeAndRelease({
+        budgetId: budget.id,
+        jobId: null,
+        queryId: null,
+        event: bad,
+        release: async () => null,
+      }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: 'Invalid DP event' });
+    await expect(
+      service.chargeAndRelease({
+        budgetId: '00000000-0000-4000-8000-0000000000ff',
+        jobId: null,
+        queryId: null,
+        event: gaussian(1),
+        release: async () => null,
+      }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('serializes concurrent chargers on separate connections: never over budget', async () => {
+    const budget = await newBudget(1.0);
+    const expected = capacity(20, 1.0, 'improved');
+    // A second service instance on its own DataSource, as a second guardian worker would have.
+    const other = db.url ? await openDatabase({ schema: 'coordinator', databaseUrl: db.url, poolSize: 4 }) : null;
+    const services = [
+      service,
+      other ? new PrivacyBudgetService(new PrivacyBudgetRepository(other)) : service,
+    ];
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: expected + 6 }, (_, i) =>
+          services[i % 2]!.chargeAndRelease({
+            budgetId: budget.id,
+            jobId: null,
+            queryId: null,
+            event: gaussian(20),
+            release: async () => i,
+          }),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'charged')).toHaveLength(expected);
+      expect(outcomes.filter((o) => o.status === 'refused-budget')).toHaveLength(6);
+      const ledger = await new PrivacyBudgetRepository(db.dataSource).ledger(budget.id);
+      expect(ledger.map((e) => e.sequence)).toEqual(Array.from({ length: expected }, (_, i) => i + 1));
+    } finally {
+      await other?.destroy();
+    }
+  });
+});
