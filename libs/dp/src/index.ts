@@ -168,3 +168,4 @@ export type {
 export { thresholdGap } from './mechanisms/threshold-gap.js';
 export { calibrateNoise, epsilonForNoiseScale } from './calibration/noise-calibration.js';
 export type { CalibrationFamily, CalibrationRequest, CalibrationResult } from './calibration/noise-calibration.js';
+export { dataIndependentEvent, isDataDependentEvent } from './events/data-independent-event.js';

@@ -6,7 +6,7 @@ import {
   PrivacyBudgetRepository,
   type TestDatabase,
 } from '@conclave/db';
-import { RdpAccountant, epsilonFromRdp, type DpEvent } from '@conclave/dp';
+import { RdpAccountant, dataIndependentEvent, epsilonFromRdp, roundEpsilonUp, type DpEvent } from '@conclave/dp';
 import { PrivacyBudgetService } from './privacy-budget.service.js';
 
 const gaussian = (sigma: number): DpEvent => ({ kind: 'gaussian', sigma });
@@ -64,7 +64,8 @@ describe(`PrivacyBudgetService (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     expect(refused).toEqual([expected, expected + 1, expected + 2]);
     const status = await service.status(budget.id);
     expect(status.ledgerEntries).toBe(expected);
-    expect(status.epsilonSpent).toBeLessThanOrEqual(1.0 + 0.01);
+    expect(status.epsilonCharged).toBeLessThanOrEqual(1.0 + 0.01);
+    expect(status.epsilonDataIndependent).toBe(status.epsilonCharged); // Gaussian releases: no data-dependence
     expect(status.conversion).toBe('improved');
   });
 
@@ -150,6 +151,12 @@ describe(`PrivacyBudgetService (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     const reference = new RdpAccountant();
     for (const event of events) reference.compose(event);
     expect(recomputed.epsilon).toBeCloseTo(reference.getEpsilon(1e-5, 'basic').epsilon, 12);
+    // The publishable figure is the data-independent bound, never below what was charged.
+    const status = await service.status(budget.id);
+    const independent = new RdpAccountant();
+    for (const event of events) independent.compose(dataIndependentEvent(event));
+    expect(status.epsilonDataIndependent).toBe(roundEpsilonUp(independent.getEpsilon(1e-5, 'basic').epsilon));
+    expect(status.epsilonDataIndependent).toBeGreaterThan(status.epsilonCharged);
   });
 
   it('rejects malformed events without echoing them, and unknown budgets', async () => {
@@ -180,10 +187,7 @@ describe(`PrivacyBudgetService (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     const expected = capacity(20, 1.0, 'improved');
     // A second service instance on its own DataSource, as a second guardian worker would have.
     const other = db.url ? await openDatabase({ schema: 'coordinator', databaseUrl: db.url, poolSize: 4 }) : null;
-    const services = [
-      service,
-      other ? new PrivacyBudgetService(new PrivacyBudgetRepository(other)) : service,
-    ];
+    const services = [service, other ? new PrivacyBudgetService(new PrivacyBudgetRepository(other)) : service];
     try {
       const outcomes = await Promise.all(
         Array.from({ length: expected + 6 }, (_, i) =>

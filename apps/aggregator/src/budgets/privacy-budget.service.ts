@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '@conclave/common';
 import {
+  dataIndependentEvent,
   epsilonFromRdp,
+  isDataDependentEvent,
   PATE_2018_ORDERS,
   RdpAccountant,
   roundEpsilonUp,
@@ -55,11 +57,19 @@ export interface BudgetStatus {
   epsilonLimit: number;
   delta: number;
   conversion: EpsilonConversion;
-  /** ε spent so far, rounded up for people (never understates). */
-  epsilonSpent: number;
+  /**
+   * ε spent at the data-independent bound of every release, rounded up: safe to publish, and what the
+   * budget is shown as.
+   */
+  epsilonDataIndependent: number;
+  optimalOrderDataIndependent: number | null;
+  /**
+   * ε as charged (data-dependent where the analysis allows): a function of private votes, so NOT safe to
+   * publish as it is — only through a smooth-sensitivity release. For the guardian's own use.
+   */
+  epsilonCharged: number;
   epsilonRemaining: number;
   ledgerEntries: number;
-  optimalOrder: number | null;
 }
 
 /**
@@ -102,11 +112,13 @@ export class PrivacyBudgetService {
         return { status: 'refused-budget', prospectiveEpsilon: roundEpsilonUp(prospective) };
       }
       const rdpSpentAfter = addCurves(budget.rdpSpent, accountant.eventRdp(event));
+      const independent = isDataDependentEvent(event) ? dataIndependentEvent(event) : event;
       const entry = await this.budgets.appendCharge(tx, budget, {
         jobId: request.jobId,
         queryId: request.queryId,
         event: event as unknown as Record<string, unknown>,
         rdpSpentAfter,
+        rdpSpentDataIndependentAfter: addCurves(budget.rdpSpentDataIndependent, accountant.eventRdp(independent)),
       });
       const released = await request.release(tx);
       return {
@@ -121,18 +133,21 @@ export class PrivacyBudgetService {
   async status(budgetId: string): Promise<BudgetStatus> {
     const budget = await this.budgets.findById(budgetId);
     if (!budget) throw new DomainError('NOT_FOUND', 'No such privacy budget');
-    const spent = budget.entries === 0 ? { value: 0, order: null } : this.conversion(budget, budget.rdpSpent);
-    const epsilonSpent = roundEpsilonUp(spent.value);
+    const empty = { value: 0, order: null };
+    const charged = budget.entries === 0 ? empty : this.conversion(budget, budget.rdpSpent);
+    const independent = budget.entries === 0 ? empty : this.conversion(budget, budget.rdpSpentDataIndependent);
+    const epsilonCharged = roundEpsilonUp(charged.value);
     return {
       id: budget.id,
       name: budget.name,
       epsilonLimit: budget.epsilonLimit,
       delta: budget.delta,
       conversion: budget.conversion,
-      epsilonSpent,
-      epsilonRemaining: Math.max(0, budget.epsilonLimit - epsilonSpent),
+      epsilonDataIndependent: roundEpsilonUp(independent.value),
+      optimalOrderDataIndependent: independent.order,
+      epsilonCharged,
+      epsilonRemaining: Math.max(0, budget.epsilonLimit - epsilonCharged),
       ledgerEntries: budget.entries,
-      optimalOrder: spent.order,
     };
   }
 

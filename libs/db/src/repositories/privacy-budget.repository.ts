@@ -22,8 +22,9 @@ export interface LedgerCharge {
   queryId: string | null;
   /** The DP event, stored verbatim (jsonb) so any past ε can be recomputed. */
   event: Record<string, unknown>;
-  /** The budget's per-order RDP after this charge. */
+  /** The budget's per-order RDP after this charge, as charged and at the data-independent bound. */
   rdpSpentAfter: number[];
+  rdpSpentDataIndependentAfter: number[];
 }
 
 /** Budgets and their append-only ledger. Writes happen only under the budget's row lock. */
@@ -36,6 +37,7 @@ export class PrivacyBudgetRepository {
       ...input,
       orders: [...input.orders],
       rdpSpent: input.orders.map(() => 0),
+      rdpSpentDataIndependent: input.orders.map(() => 0),
       entries: 0,
     });
   }
@@ -74,9 +76,15 @@ export class PrivacyBudgetRepository {
       queryId: charge.queryId,
       event: charge.event as never, // jsonb: TypeORM's deep-partial typing does not model free-form objects
     });
-    await tx.manager
-      .getRepository(PrivacyBudgetEntity)
-      .update({ id: budget.id }, { rdpSpent: charge.rdpSpentAfter, entries: sequence, version: budget.version + 1 });
+    await tx.manager.getRepository(PrivacyBudgetEntity).update(
+      { id: budget.id },
+      {
+        rdpSpent: charge.rdpSpentAfter,
+        rdpSpentDataIndependent: charge.rdpSpentDataIndependentAfter,
+        entries: sequence,
+        version: budget.version + 1,
+      },
+    );
     return entry;
   }
 

@@ -43,9 +43,16 @@ export class PrivacyBudgetEntity {
   @Column({ type: 'jsonb' })
   orders: number[];
 
-  /** Per-order total RDP of every ledger entry of this budget. */
+  /** Per-order total RDP of every ledger entry of this budget, as charged (data-dependent where allowed). */
   @Column({ type: 'jsonb' })
   rdpSpent: number[];
+
+  /**
+   * The same total with every entry at its data-independent bound: the publishable figure (the
+   * data-dependent one is a function of private votes).
+   */
+  @Column({ type: 'jsonb' })
+  rdpSpentDataIndependent: number[];
 
   @Column({ type: 'integer', default: 0 })
   entries: number;
