@@ -124,4 +124,66 @@ describe('the consortium as separate processes', () => {
     const minted = await call(`${url}/v1/whoami`, { headers: { 'x-correlation-id': 'bad id with spaces' } });
     expect(minted.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
+
+  it('lets an operator set up a consortium, a dataset and a budget, and shows each caller what it may see', async () => {
+    const { url, adminKey } = platform.services.api!;
+    const post = (path: string, body: unknown, key = adminKey) => call(`${url}${path}`, { method: 'POST', key, body });
+
+    const consortium = await post('/v1/consortia', { name: 'Northern hospitals' });
+    expect(consortium.status).toBe(201);
+    expect((await post('/v1/consortia', { name: 'Northern hospitals' })).body.error.code).toBe('CONFLICT');
+    const cid = consortium.body.id as string;
+
+    const ownerWithoutService = await post(`/v1/consortia/${cid}/parties`, { name: 'St. Mary', kind: 'data-owner' });
+    expect(ownerWithoutService.status).toBe(400);
+    expect(ownerWithoutService.body.error.code).toBe('VALIDATION_FAILED');
+    const owner = await post(`/v1/consortia/${cid}/parties`, {
+      name: 'St. Mary',
+      kind: 'data-owner',
+      teacherServiceUrl: platform.services['teacher-a']!.url,
+    });
+    expect(owner.status).toBe(201);
+    const querying = await post(`/v1/consortia/${cid}/parties`, { name: 'Clinic Q', kind: 'querying-party' });
+    expect(querying.status).toBe(201);
+
+    const dataset = await post(`/v1/consortia/${cid}/datasets`, {
+      name: 'mnist',
+      numClasses: 10,
+      recordSchema: { kind: 'image', width: 28, height: 28, channels: 1 },
+    });
+    expect(dataset.status).toBe(201);
+
+    const badBudget = await post(`/v1/datasets/${dataset.body.id}/budgets`, { name: 'b', epsilon: 'NaN', delta: 1e-5 });
+    expect(badBudget.status).toBe(400);
+    const unknown = await post('/v1/datasets/00000000-0000-4000-8000-000000000000/budgets', {
+      name: 'b',
+      epsilon: 2,
+      delta: 1e-5,
+    });
+    expect(unknown.status).toBe(404);
+    const budget = await post(`/v1/datasets/${dataset.body.id}/budgets`, {
+      name: 'mnist 2026',
+      epsilon: 2,
+      delta: 1e-5,
+    });
+    expect(budget.status).toBe(201);
+    expect(budget.body).toMatchObject({
+      epsilonLimit: 2,
+      delta: 1e-5,
+      conversion: 'improved',
+      epsilonDataIndependent: 0,
+      ledgerEntries: 0,
+    });
+
+    const partyKey = (await post('/v1/keys', { role: 'querying-party', label: 'clinic q', partyId: querying.body.id }))
+      .body.key;
+    const asParty = await call(`${url}/v1/budgets/${budget.body.id}`, { key: partyKey });
+    expect(asParty.status).toBe(200);
+    expect(asParty.body.epsilonDataIndependent).toBe(0);
+    expect(asParty.body).not.toHaveProperty('epsilonCharged');
+    const asAdmin = await call(`${url}/v1/budgets/${budget.body.id}`, { key: adminKey });
+    expect(asAdmin.body).toHaveProperty('epsilonCharged', 0);
+    expect(asAdmin.body.epsilonChargedWarning).toMatch(/NOT safe|not safe|smooth-sensitivity/);
+    expect((await post('/v1/consortia', { name: 'x' }, partyKey)).status).toBe(403);
+  });
 });

@@ -12,3 +12,4 @@ export * from './data-source/database-options.js';
 export * from './testing/test-database.js';
 export * from './repositories/privacy-budget.repository.js';
 export * from './testing/coordinator.factory.js';
+export * from './repositories/consortium.repository.js';

@@ -5,6 +5,7 @@ import { openDatabase, type DatabaseOptions } from '../data-source/data-source.f
 import { ApiKeyRepository } from '../repositories/api-key.repository.js';
 import { AuditRepository } from '../repositories/audit.repository.js';
 import { PrivacyBudgetRepository } from '../repositories/privacy-budget.repository.js';
+import { ConsortiumRepository } from '../repositories/consortium.repository.js';
 
 /**
  * The service's database for NestJS: opens (and migrates) it at boot, closes it at shutdown,
@@ -13,7 +14,8 @@ import { PrivacyBudgetRepository } from '../repositories/privacy-budget.reposito
 @Module({})
 export class DatabaseModule {
   static forRoot(options: DatabaseOptions): DynamicModule {
-    const coordinatorOnly = options.schema === 'coordinator' ? [AuditRepository, PrivacyBudgetRepository] : [];
+    const coordinatorOnly =
+      options.schema === 'coordinator' ? [AuditRepository, PrivacyBudgetRepository, ConsortiumRepository] : [];
     return {
       module: DatabaseModule,
       global: true,

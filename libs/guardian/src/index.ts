@@ -1,0 +1,1 @@
+export * from './budgets/privacy-budget.service.js';
