@@ -14,19 +14,27 @@ export interface TestPlatform extends Platform {
  * coordinator database server (or PostgreSQL when DATABASE_URL is set, one database per party),
  * api, aggregator, student, dealer and three teacher services with their own databases.
  */
-export async function startTestPlatform(teachers = ['a', 'b', 'c']): Promise<TestPlatform> {
+export async function startTestPlatform(
+  teachers = ['a', 'b', 'c'],
+  env: Record<string, Record<string, string>> = {},
+): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'conclave-e2e-'));
   const adminUrl = process.env.DATABASE_URL;
   const postgres = adminUrl
     ? { adminUrl, databasePrefix: `conclave_e2e_${randomBytes(4).toString('hex')}` }
     : undefined;
-  const platform = await startPlatform({ dataDir, teachers, ports: 'ephemeral', postgres, logLevel: 'warn' }).catch(
-    async (error) => {
-      if (postgres) await dropDatabases(postgres);
-      rmSync(dataDir, { recursive: true, force: true });
-      throw error;
-    },
-  );
+  const platform = await startPlatform({
+    dataDir,
+    teachers,
+    ports: 'ephemeral',
+    postgres,
+    logLevel: 'warn',
+    env,
+  }).catch(async (error) => {
+    if (postgres) await dropDatabases(postgres);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   return {
     ...platform,
     engine: postgres ? 'postgres' : 'embedded',

@@ -104,6 +104,58 @@ keys
     },
   );
 
+const teacher = program.command('teacher').description("a data owner's teacher service");
+teacher
+  .command('load-mnist')
+  .description('upload disjoint slices of the MNIST training set to a teacher service, one partition each')
+  .requiredOption('--url <url>', 'base URL of the teacher service, e.g. http://127.0.0.1:3100')
+  .requiredOption('--key <key>', "the data owner's (admin) key at that service")
+  .option('--dataset <name>', 'the consortium dataset', 'mnist')
+  .option('--partitions <n>', 'how many partitions', '1')
+  .option('--per-partition <m>', 'MNIST training records per partition', '240')
+  .option('--offset <k>', 'first MNIST training record of the first partition', '0')
+  .option('--name-prefix <prefix>', 'partitions are named <prefix>-<index>', 'p')
+  .action(
+    async (opts: {
+      url: string;
+      key: string;
+      dataset: string;
+      partitions: string;
+      perPartition: string;
+      offset: string;
+      namePrefix: string;
+    }) => {
+      const partitions = positiveInteger(opts.partitions, '--partitions');
+      const perPartition = positiveInteger(opts.perPartition, '--per-partition');
+      const offset = Number(opts.offset);
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new Error('--offset must be a non-negative integer');
+      if (offset + partitions * perPartition > 60_000) {
+        throw new Error('MNIST has 60,000 training records: --offset + --partitions x --per-partition exceeds it');
+      }
+      // Loaded on demand: it brings TensorFlow.js's package (for MNIST's files), which the other commands do not need.
+      const { loadMnistPartitions } = await import('./teacher/mnist-loader.js');
+      await loadMnistPartitions({
+        url: opts.url.replace(/\/+$/, ''),
+        key: opts.key,
+        dataset: opts.dataset,
+        partitions,
+        perPartition,
+        offset,
+        namePrefix: opts.namePrefix,
+        onLoaded: ({ name, records, first }) =>
+          process.stdout.write(
+            `${opts.dataset}/${name}: ${records} records (MNIST train ${first}-${first + records - 1})\n`,
+          ),
+      });
+    },
+  );
+
+function positiveInteger(value: string, option: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${option} must be a positive integer`);
+  return n;
+}
+
 function schemaOf(service: string): SchemaKind {
   if (['api', 'aggregator', 'student'].includes(service)) return 'coordinator';
   if (service === 'dealer') return 'dealer';

@@ -1,3 +1,4 @@
 export * from './roles.js';
 export * from './error-codes.js';
 export * from './wire-headers.js';
+export * from './votes.js';

@@ -1,1 +1,5 @@
 export * from './budgets/privacy-budget.service.js';
+export * from './labeling/job-mechanism.js';
+export * from './labeling/vote-collector.js';
+export * from './labeling/labeling-runner.js';
+export * from './queue/labeling-queue.js';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, type Principal } from '@conclave/common';
 import { AuditRepository, ConsortiumRepository } from '@conclave/db';
+import { parseRecordSchema } from '@conclave/ml';
 import {
   mapConsortium,
   mapDataset,
@@ -38,14 +39,15 @@ export class ConsortiumService {
         'A data owner needs teacherServiceUrl: the URL of its teacher service',
       );
     }
-    if (dto.kind !== 'data-owner' && dto.teacherServiceUrl) {
-      throw new DomainError('VALIDATION_FAILED', 'Only a data owner has a teacher service');
+    if (dto.kind !== 'data-owner' && (dto.teacherServiceUrl || dto.guardianApiKey)) {
+      throw new DomainError('VALIDATION_FAILED', 'Only a data owner has a teacher service and a guardian key');
     }
     const party = await this.consortia.createParty({
       consortiumId,
       name: dto.name,
       kind: dto.kind,
       teacherServiceUrl: dto.teacherServiceUrl ?? null,
+      guardianApiKey: dto.guardianApiKey ?? null,
     });
     await this.audit.append({
       actor,
@@ -64,12 +66,14 @@ export class ConsortiumService {
 
   async addDataset(consortiumId: string, dto: CreateDatasetDto, actor: Principal): Promise<DatasetDto> {
     await this.requireConsortium(consortiumId);
+    // The declared schema is what owners' partitions and querying parties' uploads are validated against.
+    const recordSchema = parseRecordSchema(dto.recordSchema);
     const dataset = await this.consortia.createDataset({
       consortiumId,
       name: dto.name,
       numClasses: dto.numClasses,
       labelKind: dto.labelKind ?? 'single-label',
-      recordSchema: dto.recordSchema,
+      recordSchema: recordSchema as unknown as Record<string, unknown>,
     });
     await this.audit.append({
       actor,

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { databaseOptionsFor, type DatabaseOptions, type SchemaKind } from '@conclave/db';
 import { provisionApiKey } from './key-provisioning.js';
 import { SERVICE_SCRIPTS } from './repo-paths.js';
-import { spawnService, type ServiceProcess } from './service-process.js';
+import { spawnService, type ServiceProcess, type SpawnServiceOptions } from './service-process.js';
 
 export interface PlatformOptions {
   /** Root of embedded databases, logs and local credentials. */
@@ -19,6 +19,8 @@ export interface PlatformOptions {
    */
   postgres?: { adminUrl: string; databasePrefix: string };
   logLevel?: string;
+  /** Extra environment per service name (e.g. { aggregator: { LABELING_BATCH_SIZE: '4' } }). */
+  env?: Record<string, Record<string, string>>;
 }
 
 export interface ServiceInfo {
@@ -30,8 +32,15 @@ export interface ServiceInfo {
 
 export interface Platform {
   services: Record<string, ServiceInfo>;
+  /** Where the coordinator database is (the embedded server, or the PostgreSQL database). */
+  coordinatorUrl: string;
   processes: Record<string, ServiceProcess>;
   credentialsFile: string;
+  /**
+   * Stops one service (SIGKILL with `kill: true`, as a crash) and starts it again on the same port with the
+   * same configuration.
+   */
+  restart(name: string, options?: { kill?: boolean }): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -56,6 +65,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   mkdirSync(dataDir, { recursive: true });
   const logDir = join(dataDir, 'logs');
   const processes: Record<string, ServiceProcess> = {};
+  const launches: Record<string, SpawnServiceOptions> = {};
   const stopAll = async () => {
     await Promise.all(
       Object.values(processes)
@@ -136,17 +146,18 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     // Services start in parallel: each waits only for its own database.
     const started = await Promise.allSettled(
       specs.map(async (spec) => {
-        const env: Record<string, string> = { ...common, ...spec.env, PORT: String(spec.port) };
+        const env: Record<string, string> = {
+          ...common,
+          ...spec.env,
+          ...options.env?.[spec.name],
+          PORT: String(spec.port),
+        };
         if (databaseUrls[spec.name]) env.DATABASE_URL = databaseUrls[spec.name]!;
         if (spec.schema === 'coordinator' && !options.postgres) {
           env.CONCLAVE_EMBEDDED_DB_PORT = new URL(coordinatorUrl).port;
         }
-        processes[spec.name] = await spawnService({
-          name: spec.name,
-          script: spec.script,
-          env,
-          logFile: join(logDir, `${spec.name}.log`),
-        });
+        launches[spec.name] = { name: spec.name, script: spec.script, env, logFile: join(logDir, `${spec.name}.log`) };
+        processes[spec.name] = await spawnService(launches[spec.name]!);
       }),
     );
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -156,7 +167,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     for (const spec of specs) {
       services[spec.name] = { name: spec.name, url: processes[spec.name]!.url, adminKey: adminKeys[spec.name]! };
     }
-    return { services, processes, credentialsFile, stop: stopAll };
+    const restart = async (name: string, restartOptions: { kill?: boolean } = {}) => {
+      const launch = launches[name];
+      const running = processes[name];
+      if (!launch || !running) throw new Error(`No service ${name} to restart`);
+      if (restartOptions.kill) {
+        const exited = new Promise<void>((resolve) => running.child.once('exit', () => resolve()));
+        running.child.kill('SIGKILL');
+        await exited;
+      }
+      await running.stop();
+      const port = new URL(running.url).port;
+      processes[name] = await spawnService({ ...launch, env: { ...launch.env, PORT: port } });
+      return processes[name]!;
+    };
+    return { services, coordinatorUrl, processes, credentialsFile, restart, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

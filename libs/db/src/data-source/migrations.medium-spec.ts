@@ -94,8 +94,8 @@ describe('append-only tables', () => {
       [consortium.id],
     );
     const [budget] = await db.dataSource.query(
-      `INSERT INTO privacy_budget (consortium_dataset_id, name, epsilon_limit, delta, orders, rdp_spent, version)
-       VALUES ($1, 'b', 2, 1e-5, '[2]', '[0]', 1) RETURNING id`,
+      `INSERT INTO privacy_budget (consortium_dataset_id, name, epsilon_limit, delta, orders, rdp_spent, rdp_spent_data_independent, version)
+       VALUES ($1, 'b', 2, 1e-5, '[2]', '[0]', '[0]', 1) RETURNING id`,
       [dataset.id],
     );
     await db.dataSource.query(

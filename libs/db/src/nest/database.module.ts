@@ -6,6 +6,11 @@ import { ApiKeyRepository } from '../repositories/api-key.repository.js';
 import { AuditRepository } from '../repositories/audit.repository.js';
 import { PrivacyBudgetRepository } from '../repositories/privacy-budget.repository.js';
 import { ConsortiumRepository } from '../repositories/consortium.repository.js';
+import { DiscardRepository } from '../repositories/discard.repository.js';
+import { PartitionRepository } from '../repositories/partition.repository.js';
+import { TeacherModelRepository } from '../repositories/teacher-model.repository.js';
+import { LabelingJobRepository } from '../repositories/labeling-job.repository.js';
+import { UnlabeledDatasetRepository } from '../repositories/unlabeled-dataset.repository.js';
 
 /**
  * The service's database for NestJS: opens (and migrates) it at boot, closes it at shutdown,
@@ -15,7 +20,18 @@ import { ConsortiumRepository } from '../repositories/consortium.repository.js';
 export class DatabaseModule {
   static forRoot(options: DatabaseOptions): DynamicModule {
     const coordinatorOnly =
-      options.schema === 'coordinator' ? [AuditRepository, PrivacyBudgetRepository, ConsortiumRepository] : [];
+      options.schema === 'coordinator'
+        ? [
+            AuditRepository,
+            PrivacyBudgetRepository,
+            ConsortiumRepository,
+            UnlabeledDatasetRepository,
+            LabelingJobRepository,
+          ]
+        : [];
+    const teacherOnly =
+      options.schema === 'teacher' ? [PartitionRepository, TeacherModelRepository, DiscardRepository] : [];
+    const schemaRepositories = [...coordinatorOnly, ...teacherOnly];
     return {
       module: DatabaseModule,
       global: true,
@@ -25,8 +41,8 @@ export class DatabaseModule {
           dataSourceFactory: () => openDatabase(options),
         }),
       ],
-      providers: [ApiKeyRepository, { provide: API_KEY_STORE, useExisting: ApiKeyRepository }, ...coordinatorOnly],
-      exports: [ApiKeyRepository, API_KEY_STORE, ...coordinatorOnly],
+      providers: [ApiKeyRepository, { provide: API_KEY_STORE, useExisting: ApiKeyRepository }, ...schemaRepositories],
+      exports: [ApiKeyRepository, API_KEY_STORE, ...schemaRepositories],
     };
   }
 }

@@ -6,6 +6,13 @@ import { ConsortiumDatasetEntity, type LabelKind } from '../entities/coordinator
 import { ConsortiumEntity } from '../entities/coordinator/consortium.entity.js';
 import { PartyEntity } from '../entities/coordinator/party.entity.js';
 
+export interface TeacherEndpoint {
+  partyId: string;
+  name: string;
+  url: string;
+  guardianApiKey: string | null;
+}
+
 /** Consortia, their parties and their (privately held) datasets. */
 @Injectable()
 export class ConsortiumRepository {
@@ -30,6 +37,7 @@ export class ConsortiumRepository {
     name: string;
     kind: PartyKind;
     teacherServiceUrl: string | null;
+    guardianApiKey?: string | null;
   }): Promise<PartyEntity> {
     return uniqueOrConflict(`The consortium already has a party named '${input.name}'`, () =>
       this.dataSource.getRepository(PartyEntity).save(input),
@@ -42,6 +50,25 @@ export class ConsortiumRepository {
 
   async findParty(id: string): Promise<PartyEntity | null> {
     return this.dataSource.getRepository(PartyEntity).findOneBy({ id });
+  }
+
+  /** The teacher services of a consortium's data owners, with the key the guardian presents to each. */
+  async teacherEndpoints(consortiumId: string): Promise<TeacherEndpoint[]> {
+    const rows = await this.dataSource
+      .getRepository(PartyEntity)
+      .createQueryBuilder('party')
+      .addSelect('party.guardianApiKey')
+      .where('party.consortiumId = :consortiumId', { consortiumId })
+      .andWhere("party.kind = 'data-owner'")
+      .andWhere('party.teacherServiceUrl IS NOT NULL')
+      .orderBy('party.name', 'ASC')
+      .getMany();
+    return rows.map((p) => ({
+      partyId: p.id,
+      name: p.name,
+      url: p.teacherServiceUrl!,
+      guardianApiKey: p.guardianApiKey,
+    }));
   }
 
   async createDataset(input: {

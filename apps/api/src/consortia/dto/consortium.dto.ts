@@ -38,6 +38,15 @@ export class CreatePartyDto {
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   teacherServiceUrl?: string;
+
+  @ApiPropertyOptional({
+    description:
+      "The API key (role guardian) the data owner issued to this consortium's guardian on its teacher service. Write-only.",
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^ck_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/, { message: 'guardianApiKey must be a Conclave API key (ck_…)' })
+  guardianApiKey?: string;
 }
 
 export class PartyDto {

@@ -25,6 +25,13 @@ export class PartyEntity {
   @Column({ type: 'varchar', length: 500, nullable: true })
   teacherServiceUrl: string | null;
 
+  /**
+   * The key (role `guardian`) the data owner issued to this consortium's guardian on its teacher service.
+   * Write-only through the API: no route returns it.
+   */
+  @Column({ type: 'varchar', length: 100, nullable: true, select: false })
+  guardianApiKey: string | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 }

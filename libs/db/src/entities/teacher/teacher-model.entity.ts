@@ -32,7 +32,7 @@ export class TeacherModelEntity {
   @Column({ type: 'jsonb', nullable: true })
   topology: Record<string, unknown> | null;
 
-  /** SHA-256 of the weights, kept after discard as evidence of what was deleted. */
+  /** SHA-256 of the topology and weights (libs/ml modelContentHash), kept after discard as evidence of what was deleted. */
   @Column({ type: 'char', length: 64, nullable: true })
   contentHash: string | null;
 

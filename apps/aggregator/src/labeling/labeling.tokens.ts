@@ -1,0 +1,2 @@
+/** Injection token: the guardian's structured logger. */
+export const GUARDIAN_LOGGER = Symbol('GUARDIAN_LOGGER');

@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError, type Principal } from '@conclave/common';
+import {
+  AuditRepository,
+  ConsortiumRepository,
+  LabelingJobRepository,
+  PrivacyBudgetRepository,
+  UnlabeledDatasetRepository,
+  type LabelingJobEntity,
+} from '@conclave/db';
+import { LabelingQueue, normaliseMechanismParams } from '@conclave/guardian';
+import { requireParty } from '../unlabeled/unlabeled.service.js';
+import { mapJob, type CreateJobDto, type JobDto, type LabelDto } from './dto/job.dto.js';
+
+/** Labeling jobs as querying parties see them: create, follow, cancel, fetch released labels. */
+@Injectable()
+export class JobsService {
+  constructor(
+    private readonly jobs: LabelingJobRepository,
+    private readonly unlabeled: UnlabeledDatasetRepository,
+    private readonly budgets: PrivacyBudgetRepository,
+    private readonly consortia: ConsortiumRepository,
+    private readonly queue: LabelingQueue,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  async create(dto: CreateJobDto, caller: Principal): Promise<JobDto> {
+    const partyId = requireParty(caller);
+    const unlabeled = await this.unlabeled.findForOwner({ ownerPartyId: partyId, datasetId: dto.unlabeledDatasetId });
+    if (!unlabeled || unlabeled.status !== 'ready')
+      throw new DomainError('NOT_FOUND', 'No such unlabeled dataset of yours');
+    const budget = await this.budgets.findById(dto.budgetId);
+    const party = await this.consortia.findParty(partyId);
+    const dataset = budget ? await this.consortia.findDataset(budget.consortiumDatasetId) : null;
+    if (!budget || !dataset || !party || dataset.consortiumId !== party.consortiumId) {
+      throw new DomainError('NOT_FOUND', 'No such budget in your consortium');
+    }
+    if (dataset.teachersDiscardedAt)
+      throw new DomainError('TEACHER_DISCARDED', "This dataset's teachers have been discarded");
+    const mechanism = dto.mechanism ?? 'gnmax';
+    if ((mechanism === 'multilabel-gnmax') !== (dataset.labelKind === 'multi-label')) {
+      throw new DomainError('VALIDATION_FAILED', `mechanism ${mechanism} does not fit a ${dataset.labelKind} dataset`);
+    }
+    const params = normaliseMechanismParams(mechanism, dto.params);
+    const job = await this.jobs.createWithQueries({
+      unlabeledDatasetId: unlabeled.id,
+      budgetId: budget.id,
+      requestedByPartyId: partyId,
+      mode: dto.mode ?? 'pate',
+      mechanism,
+      params,
+      maxQueries: Math.min(dto.maxQueries, unlabeled.recordCount),
+      quorum: dto.quorum ?? 1,
+    });
+    await this.queue.enqueue(job.id);
+    await this.audit.append({
+      actor: caller,
+      action: 'job.created',
+      targetType: 'labeling-job',
+      targetId: job.id,
+      details: { mechanism },
+    });
+    return this.describe(job);
+  }
+
+  async get(jobId: string, caller: Principal): Promise<JobDto> {
+    return this.describe(await this.visibleJob(jobId, caller));
+  }
+
+  async cancel(jobId: string, caller: Principal): Promise<JobDto> {
+    const job = await this.visibleJob(jobId, caller);
+    if (!(await this.jobs.transition(job.id, ['queued', 'running', 'paused'], 'cancelled'))) {
+      throw new DomainError('CONFLICT', `The job is already ${job.status}`);
+    }
+    await this.audit.append({ actor: caller, action: 'job.cancelled', targetType: 'labeling-job', targetId: job.id });
+    return this.get(job.id, caller);
+  }
+
+  async labels(jobId: string, page: { offset?: number; limit?: number }, caller: Principal): Promise<LabelDto[]> {
+    const job = await this.visibleJob(jobId, caller);
+    return this.jobs.labels(job.id, { offset: page.offset ?? 0, limit: page.limit ?? 1000 });
+  }
+
+  private async describe(job: LabelingJobEntity): Promise<JobDto> {
+    const fresh = (await this.jobs.findById(job.id)) ?? job;
+    return mapJob(fresh, await this.jobs.countByStatus(job.id));
+  }
+
+  /** The requesting party sees its jobs; an admin sees every job. */
+  private async visibleJob(jobId: string, caller: Principal): Promise<LabelingJobEntity> {
+    const job =
+      caller.role === 'admin'
+        ? await this.jobs.findById(jobId)
+        : await this.jobs.findForParty({ partyId: requireParty(caller), jobId });
+    if (!job) throw new DomainError('NOT_FOUND', 'No such labeling job');
+    return job;
+  }
+}

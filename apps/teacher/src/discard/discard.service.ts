@@ -1,0 +1,49 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, type Principal } from '@conclave/common';
+import { DiscardRepository } from '@conclave/db';
+import { TEACHER_LOGGER, type TeacherLogger } from '../teacher.logger.js';
+import { TrainingRunner } from '../training/training.runner.js';
+import { TeacherModelCache } from '../votes/teacher-model.cache.js';
+import { mapDiscard, type DiscardRecordDto, type DiscardRequestDto } from './dto/discard.dto.js';
+
+/** Discards a dataset's teachers (and, on request, its records) once the consortium has its student. */
+@Injectable()
+export class DiscardService {
+  constructor(
+    private readonly discards: DiscardRepository,
+    private readonly runner: TrainingRunner,
+    private readonly cache: TeacherModelCache,
+    @Inject(TEACHER_LOGGER) private readonly logger: TeacherLogger,
+  ) {}
+
+  async discard(dataset: string, dto: DiscardRequestDto, actor: Principal): Promise<DiscardRecordDto> {
+    // A run in progress stops; a model it finishes meanwhile is refused by the discarded partition.
+    this.runner.cancel(dataset);
+    const record = await this.discards.discardDataset(
+      { datasetName: dataset },
+      {
+        deleteData: dto.deleteData ?? false,
+        reason: dto.reason ?? null,
+        requestedBy: { keyId: actor.keyId, role: actor.role },
+      },
+    );
+    if (!record) throw new DomainError('NOT_FOUND', `This service holds no partition of dataset '${dataset}'`);
+    this.cache.invalidate(dataset);
+    this.logger.info(
+      {
+        dataset,
+        discardId: record.id,
+        modelsDeleted: record.modelsDeleted,
+        dataDeleted: record.dataDeleted,
+        keyId: actor.keyId,
+        role: actor.role,
+      },
+      'teachers discarded',
+    );
+    return mapDiscard(record);
+  }
+
+  async list(): Promise<DiscardRecordDto[]> {
+    return (await this.discards.list()).map(mapDiscard);
+  }
+}

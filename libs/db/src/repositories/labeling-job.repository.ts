@@ -1,0 +1,172 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In } from 'typeorm';
+import {
+  LabelingJobEntity,
+  type JobMechanism,
+  type JobMode,
+  type JobStatus,
+} from '../entities/coordinator/labeling-job.entity.js';
+import { QueryEntity, type QueryStatus } from '../entities/coordinator/query.entity.js';
+import { VoteHistogramEntity } from '../entities/coordinator/vote-histogram.entity.js';
+import type { TransactionContext } from './privacy-budget.repository.js';
+
+export interface NewLabelingJob {
+  unlabeledDatasetId: string;
+  budgetId: string;
+  requestedByPartyId: string;
+  mode: JobMode;
+  mechanism: JobMechanism;
+  params: Record<string, unknown>;
+  maxQueries: number;
+  quorum: number;
+}
+
+export interface PendingQuery {
+  id: string;
+  recordId: string;
+  ordinal: number;
+}
+
+export interface QueryOutcome {
+  jobId: string;
+  queryId: string;
+  status: Exclude<QueryStatus, 'pending'>;
+  label: number | number[] | null;
+  /** The vote histogram (guardian-only), when teachers voted. */
+  histogram?: { counts: number[]; voters: number };
+}
+
+/** Labeling jobs and their queries. Query outcomes are written inside the charge transaction. */
+@Injectable()
+export class LabelingJobRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The job and one pending query per record (the first `maxQueries` records, in order). */
+  async createWithQueries(input: NewLabelingJob): Promise<LabelingJobEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const job = await manager.getRepository(LabelingJobEntity).save({
+        ...input,
+        params: input.params as never,
+        status: 'queued',
+        queriesAnswered: 0,
+        queriesRefused: 0,
+        errorCode: null,
+      });
+      await manager.query(
+        `INSERT INTO "query" ("job_id", "record_id", "ordinal", "status")
+         SELECT $1, "id", "ordinal", 'pending' FROM "unlabeled_record"
+          WHERE "dataset_id" = $2 ORDER BY "ordinal" LIMIT $3`,
+        [job.id, input.unlabeledDatasetId, input.maxQueries],
+      );
+      return job;
+    });
+  }
+
+  async findById(jobId: string): Promise<LabelingJobEntity | null> {
+    return this.dataSource.getRepository(LabelingJobEntity).findOneBy({ id: jobId });
+  }
+
+  async findForParty(scope: { partyId: string; jobId: string }): Promise<LabelingJobEntity | null> {
+    return this.dataSource
+      .getRepository(LabelingJobEntity)
+      .findOneBy({ id: scope.jobId, requestedByPartyId: scope.partyId });
+  }
+
+  /** Moves a job to `to` only from one of `from`; false when it was in another state. */
+  async transition(jobId: string, from: JobStatus[], to: JobStatus, errorCode: string | null = null): Promise<boolean> {
+    const result = await this.dataSource
+      .getRepository(LabelingJobEntity)
+      .update({ id: jobId, status: In(from) }, { status: to, errorCode });
+    return (result.affected ?? 0) > 0;
+  }
+
+  async nextPending(jobId: string, limit: number): Promise<PendingQuery[]> {
+    return this.dataSource.getRepository(QueryEntity).find({
+      where: { jobId, status: 'pending' },
+      order: { ordinal: 'ASC' },
+      take: limit,
+      select: { id: true, recordId: true, ordinal: true },
+    });
+  }
+
+  /** Writes a query's outcome in the caller's transaction; false if it was no longer pending. */
+  async recordOutcome(tx: TransactionContext, outcome: QueryOutcome): Promise<boolean> {
+    const updated = await tx.manager.getRepository(QueryEntity).update(
+      { id: outcome.queryId, status: 'pending' },
+      {
+        status: outcome.status,
+        label: outcome.label as never,
+        answeredAt: outcome.status === 'answered' ? new Date() : null,
+      },
+    );
+    if ((updated.affected ?? 0) === 0) return false;
+    if (outcome.histogram) {
+      await tx.manager.getRepository(VoteHistogramEntity).insert({
+        queryId: outcome.queryId,
+        counts: outcome.histogram.counts,
+        voters: outcome.histogram.voters,
+      });
+    }
+    const counter = outcome.status === 'answered' ? 'queries_answered' : 'queries_refused';
+    await tx.manager.query(
+      `UPDATE "labeling_job" SET "${counter}" = "${counter}" + 1, "updated_at" = now() WHERE "id" = $1`,
+      [outcome.jobId],
+    );
+    return true;
+  }
+
+  /** Marks every still-pending query of a job with `status` (e.g. refused-budget when the budget ran out). */
+  async closePending(jobId: string, status: 'refused-budget' | 'failed'): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const result = await manager.getRepository(QueryEntity).update({ jobId, status: 'pending' }, { status });
+      const closed = result.affected ?? 0;
+      if (closed > 0) {
+        await manager.query(
+          `UPDATE "labeling_job" SET "queries_refused" = "queries_refused" + $2, "updated_at" = now() WHERE "id" = $1`,
+          [jobId, closed],
+        );
+      }
+      return closed;
+    });
+  }
+
+  async labels(
+    jobId: string,
+    page: { offset: number; limit: number },
+  ): Promise<Array<{ ordinal: number; recordId: string; status: QueryStatus; label: number | number[] | null }>> {
+    const rows = await this.dataSource.getRepository(QueryEntity).find({
+      where: { jobId },
+      order: { ordinal: 'ASC' },
+      skip: page.offset,
+      take: page.limit,
+      select: { ordinal: true, recordId: true, status: true, label: true },
+    });
+    return rows.map((r) => ({ ordinal: r.ordinal, recordId: r.recordId, status: r.status, label: r.label }));
+  }
+
+  async countByStatus(jobId: string): Promise<Record<QueryStatus, number>> {
+    const rows: Array<{ status: QueryStatus; n: string }> = await this.dataSource.query(
+      `SELECT "status", count(*)::text AS n FROM "query" WHERE "job_id" = $1 GROUP BY "status"`,
+      [jobId],
+    );
+    const counts: Record<QueryStatus, number> = {
+      pending: 0,
+      answered: 0,
+      'refused-threshold': 0,
+      'refused-budget': 0,
+      failed: 0,
+    };
+    for (const row of rows) counts[row.status] = Number(row.n);
+    return counts;
+  }
+
+  /** Histograms of a job's queries, in order (guardian only: for recomputing the ledger). */
+  async histograms(jobId: string): Promise<Array<{ queryId: string; counts: number[]; voters: number }>> {
+    const rows: Array<{ query_id: string; counts: number[]; voters: number }> = await this.dataSource.query(
+      `SELECT h."query_id", h."counts", h."voters" FROM "vote_histogram" h JOIN "query" q ON q."id" = h."query_id"
+        WHERE q."job_id" = $1 ORDER BY q."ordinal"`,
+      [jobId],
+    );
+    return rows.map((r) => ({ queryId: r.query_id, counts: r.counts, voters: r.voters }));
+  }
+}

@@ -1,0 +1,237 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createLogger } from '@conclave/common';
+import { decodeFeatures, type VoteRequest, type VoteResponse } from '@conclave/contracts';
+import {
+  ConsortiumRepository,
+  CoordinatorFactory,
+  createTestDatabase,
+  LabelingJobRepository,
+  PrivacyBudgetRepository,
+  UnlabeledDatasetRepository,
+  type TestDatabase,
+} from '@conclave/db';
+import { RdpAccountant, SeededRng } from '@conclave/dp';
+import { PrivacyBudgetService } from '../budgets/privacy-budget.service.js';
+import { LabelingRunner } from './labeling-runner.js';
+import { VoteCollector } from './vote-collector.js';
+
+/**
+ * A stand-in teacher service over real HTTP: each of its `teachers` votes for the class written in the
+ * record's first feature, except `dissenters` who vote (class + 1) mod 3.
+ */
+async function fakeTeacherService(
+  teachers: number,
+  dissenters = 0,
+): Promise<{ url: string; calls: () => number; close: () => Promise<void> }> {
+  let calls = 0;
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      calls += 1;
+      const request = JSON.parse(body) as VoteRequest;
+      const response: VoteResponse = {
+        service: 'fake',
+        dataset: request.dataset,
+        teachers,
+        votes: request.queries.map((q) => {
+          const cls = decodeFeatures(q.features)![0]!;
+          return {
+            queryId: q.queryId,
+            classes: Array.from({ length: teachers }, (_, t) => (t < dissenters ? (cls + 1) % 3 : cls)),
+          };
+        }),
+      };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(response));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls: () => calls,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {
+  const logger = createLogger('test', 'silent');
+  let db: TestDatabase;
+  let teachers: Array<Awaited<ReturnType<typeof fakeTeacherService>>>;
+  let repos: {
+    jobs: LabelingJobRepository;
+    unlabeled: UnlabeledDatasetRepository;
+    consortia: ConsortiumRepository;
+    budgetRows: PrivacyBudgetRepository;
+    budgets: PrivacyBudgetService;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('coordinator');
+    const budgetRows = new PrivacyBudgetRepository(db.dataSource);
+    repos = {
+      jobs: new LabelingJobRepository(db.dataSource),
+      unlabeled: new UnlabeledDatasetRepository(db.dataSource),
+      consortia: new ConsortiumRepository(db.dataSource),
+      budgetRows,
+      budgets: new PrivacyBudgetService(budgetRows),
+    };
+    teachers = [await fakeTeacherService(30, 2), await fakeTeacherService(20, 1)];
+  });
+  afterAll(async () => {
+    for (const t of teachers ?? []) await t.close();
+    await db?.cleanup();
+  });
+
+  /** A consortium with the given teacher services, N unlabeled records whose class is i mod 3, a budget and a job. */
+  async function setUp(options: {
+    records: number;
+    epsilon: number;
+    mechanism?: 'gnmax' | 'confident-gnmax';
+    params?: Record<string, unknown>;
+    quorum?: number;
+    teacherUrls?: string[];
+  }) {
+    const factory = new CoordinatorFactory(db.dataSource);
+    const dataset = await factory.newDataset({ numClasses: 3 });
+    const querying = await factory.newParty(dataset.consortiumId, 'querying-party');
+    for (const [i, url] of (options.teacherUrls ?? teachers.map((t) => t.url)).entries()) {
+      await repos.consortia.createParty({
+        consortiumId: dataset.consortiumId,
+        name: `owner-${i}`,
+        kind: 'data-owner',
+        teacherServiceUrl: url,
+      });
+    }
+    const unlabeled = await repos.unlabeled.createWithRecords(
+      { ownerPartyId: querying.id, name: 'u', format: 'csv', recordSchema: {}, contentHash: () => '0'.repeat(64) },
+      (async function* () {
+        for (let i = 0; i < options.records; i += 1) yield Float32Array.of(i % 3, 0.5);
+      })(),
+    );
+    const budget = await repos.budgets.create({
+      consortiumDatasetId: dataset.id,
+      name: 'b',
+      epsilonLimit: options.epsilon,
+      delta: 1e-5,
+    });
+    const job = await repos.jobs.createWithQueries({
+      unlabeledDatasetId: unlabeled.id,
+      budgetId: budget.id,
+      requestedByPartyId: querying.id,
+      mode: 'pate',
+      mechanism: options.mechanism ?? 'gnmax',
+      params: options.params ?? { sigma: 5 },
+      maxQueries: options.records,
+      quorum: options.quorum ?? 1,
+    });
+    return { job, budget };
+  }
+
+  function runner(collector = new VoteCollector(logger, { retries: 1, backoffMs: 1, timeoutMs: 2000 }), batchSize = 8) {
+    return new LabelingRunner(
+      repos.jobs,
+      repos.unlabeled,
+      repos.consortia,
+      repos.budgetRows,
+      repos.budgets,
+      collector,
+      new SeededRng('runner'),
+      logger,
+      { batchSize },
+    );
+  }
+
+  it('answers every query with the teachers’ plurality and charges each exactly once', async () => {
+    const { job, budget } = await setUp({ records: 20, epsilon: 50 });
+    expect(await runner().run(job.id)).toBe('completed');
+    const labels = await repos.jobs.labels(job.id, { offset: 0, limit: 100 });
+    expect(labels.every((l) => l.status === 'answered')).toBe(true);
+    expect(labels.filter((l) => l.label === l.ordinal % 3).length).toBeGreaterThanOrEqual(19);
+    const ledger = await repos.budgetRows.ledger(budget.id);
+    expect(ledger).toHaveLength(20);
+    // The charged ε equals libs/dp's recomputation from the stored histograms.
+    const histograms = await repos.jobs.histograms(job.id);
+    expect(histograms.every((h) => h.voters === 50 && h.counts.reduce((a, b) => a + b, 0) === 50)).toBe(true);
+    const accountant = new RdpAccountant();
+    for (const h of histograms) accountant.compose({ kind: 'gnmaxDataDependent', sigma: 5, votes: h.counts });
+    const status = await repos.budgets.status(budget.id);
+    expect(status.epsilonCharged).toBeCloseTo(
+      Math.ceil(accountant.getEpsilon(1e-5, 'improved').epsilon * 100) / 100,
+      10,
+    );
+  });
+
+  it('stops when the budget runs out and refuses the remaining queries, never answering them', async () => {
+    const { job, budget } = await setUp({
+      records: 30,
+      epsilon: 1,
+      params: { sigma: 20, accounting: 'dataIndependent' },
+    });
+    expect(await runner().run(job.id)).toBe('budget-exhausted');
+    const labels = await repos.jobs.labels(job.id, { offset: 0, limit: 100 });
+    const answered = labels.filter((l) => l.status === 'answered');
+    const refused = labels.filter((l) => l.status === 'refused-budget');
+    expect(answered.length).toBeGreaterThan(0);
+    expect(answered.length + refused.length).toBe(30);
+    expect(refused.every((l) => l.label === null)).toBe(true);
+    expect(await repos.budgetRows.ledger(budget.id)).toHaveLength(answered.length);
+    expect((await repos.budgets.status(budget.id)).epsilonCharged).toBeLessThanOrEqual(1);
+  });
+
+  it('charges Confident-GNMax refusals their threshold step only, and releases no label for them', async () => {
+    const { job, budget } = await setUp({
+      records: 12,
+      epsilon: 100,
+      mechanism: 'confident-gnmax',
+      params: { threshold: 45, sigma1: 2, sigma2: 2 },
+    });
+    expect(await runner().run(job.id)).toBe('completed');
+    const labels = await repos.jobs.labels(job.id, { offset: 0, limit: 100 });
+    // 47 of 50 teachers agree: over T = 45 with σ1 = 2, nearly always answered.
+    expect(labels.filter((l) => l.status === 'answered').length).toBeGreaterThanOrEqual(10);
+    expect(labels.filter((l) => l.status === 'refused-threshold').every((l) => l.label === null)).toBe(true);
+    expect(await repos.budgetRows.ledger(budget.id)).toHaveLength(12);
+  });
+
+  it('resumes after a crash without answering or charging any query twice', async () => {
+    const { job, budget } = await setUp({ records: 24, epsilon: 50 });
+    const real = new VoteCollector(logger, { retries: 1, backoffMs: 1 });
+    let batches = 0;
+    const crashing = Object.create(real) as VoteCollector;
+    crashing.collect = async (...args) => {
+      batches += 1;
+      if (batches === 3) throw new Error('worker killed');
+      return real.collect(...args);
+    };
+    await expect(runner(crashing, 8).run(job.id)).rejects.toThrow('worker killed');
+    const midway = await repos.jobs.countByStatus(job.id);
+    expect(midway.answered).toBe(16);
+    expect(await runner(real, 8).run(job.id)).toBe('completed');
+    expect((await repos.jobs.countByStatus(job.id)).answered).toBe(24);
+    const ledger = await repos.budgetRows.ledger(budget.id);
+    expect(ledger).toHaveLength(24);
+    expect(new Set(ledger.map((e) => e.queryId)).size).toBe(24);
+  });
+
+  it('uses only the teachers that voted when a service is down, and pauses below quorum', async () => {
+    const down = 'http://127.0.0.1:1';
+    const partial = await setUp({ records: 6, epsilon: 50, teacherUrls: [teachers[0]!.url, down] });
+    expect(await runner().run(partial.job.id)).toBe('completed');
+    expect((await repos.jobs.histograms(partial.job.id)).every((h) => h.voters === 30)).toBe(true);
+
+    const strict = await setUp({ records: 6, epsilon: 50, quorum: 40, teacherUrls: [teachers[0]!.url, down] });
+    await expect(runner().run(strict.job.id)).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect((await repos.jobs.findById(strict.job.id))!.status).toBe('paused');
+    expect(await repos.budgetRows.ledger(strict.budget.id)).toHaveLength(0);
+  });
+
+  it('stops a cancelled job', async () => {
+    const { job } = await setUp({ records: 6, epsilon: 50 });
+    await repos.jobs.transition(job.id, ['queued'], 'cancelled');
+    expect(await runner().run(job.id)).toBe('cancelled');
+    expect((await repos.jobs.countByStatus(job.id)).answered).toBe(0);
+  });
+});

@@ -1,0 +1,59 @@
+import { PgBoss } from 'pg-boss';
+import type { Logger } from 'pino';
+
+export const LABELING_QUEUE = 'labeling-jobs';
+
+/**
+ * Labeling jobs live in PostgreSQL through pg-boss (its own `pgboss` schema, which pg-boss migrates itself).
+ * A job is a pointer to a labeling_job row; the work and its progress are in the coordinator tables, so a
+ * worker that dies is simply replaced: the heartbeat lapses, pg-boss retries, and the runner resumes with
+ * the queries still pending.
+ */
+export class LabelingQueue {
+  private readonly boss: PgBoss;
+  private started = false;
+
+  constructor(
+    connectionString: string,
+    private readonly logger: Logger,
+    options: { poolSize?: number } = {},
+  ) {
+    this.boss = new PgBoss({ connectionString, max: options.poolSize ?? 2, schema: 'pgboss' });
+    this.boss.on('error', (error: Error) => this.logger.error({ err: error }, 'job queue error'));
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    await this.boss.start();
+    await this.boss.createQueue(LABELING_QUEUE, {
+      heartbeatSeconds: 15,
+      retryLimit: 1000,
+      retryDelay: 5,
+      retryBackoff: true,
+      retryDelayMax: 120,
+      expireInSeconds: 24 * 3600,
+    });
+    this.started = true;
+  }
+
+  /** At most one queued-or-active pg-boss job per labeling job. */
+  async enqueue(jobId: string): Promise<void> {
+    await this.boss.send(LABELING_QUEUE, { jobId }, { singletonKey: jobId });
+  }
+
+  async work(handler: (jobId: string) => Promise<void>): Promise<void> {
+    await this.boss.work<{ jobId: string }>(LABELING_QUEUE, { batchSize: 1 }, async ([job]) => {
+      if (job) await handler(job.data.jobId);
+    });
+  }
+
+  /** Nest calls this at shutdown for a provider instance. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  async stop(): Promise<void> {
+    if (this.started) await this.boss.stop({ graceful: true, timeout: 10_000 });
+    this.started = false;
+  }
+}
