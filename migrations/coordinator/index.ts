@@ -3,10 +3,12 @@ import { InitialSchema1795450470524 } from './1795450470524-initial-schema.js';
 import { AppendOnlyLedgerAndAudit1795450500000 } from './1795450500000-append-only-ledger-and-audit.js';
 import { BudgetDataIndependentRdp1795452264195 } from './1795452264195-budget-data-independent-rdp.js';
 import { PartyGuardianKey1795452862638 } from './1795452862638-party-guardian-key.js';
+import { QueryBaseline1795454459787 } from './1795454459787-query-baseline.js';
 
 export const coordinatorMigrations: Function[] = [
   InitialSchema1795450470524,
   AppendOnlyLedgerAndAudit1795450500000,
   BudgetDataIndependentRdp1795452264195,
   PartyGuardianKey1795452862638,
+  QueryBaseline1795454459787,
 ];

@@ -8,7 +8,7 @@ import {
   UnlabeledDatasetRepository,
   type LabelingJobEntity,
 } from '@conclave/db';
-import { LabelingQueue, normaliseMechanismParams } from '@conclave/guardian';
+import { LabelingQueue, needsBaseline, normaliseMechanismParams } from '@conclave/guardian';
 import { requireParty } from '../unlabeled/unlabeled.service.js';
 import { mapJob, type CreateJobDto, type JobDto, type LabelDto } from './dto/job.dto.js';
 
@@ -42,6 +42,8 @@ export class JobsService {
       throw new DomainError('VALIDATION_FAILED', `mechanism ${mechanism} does not fit a ${dataset.labelKind} dataset`);
     }
     const params = normaliseMechanismParams(mechanism, dto.params);
+    const maxQueries = Math.min(dto.maxQueries, unlabeled.recordCount);
+    const baselines = checkBaselines(mechanism, dto.baselines, maxQueries, dataset.numClasses);
     const job = await this.jobs.createWithQueries({
       unlabeledDatasetId: unlabeled.id,
       budgetId: budget.id,
@@ -49,8 +51,9 @@ export class JobsService {
       mode: dto.mode ?? 'pate',
       mechanism,
       params,
-      maxQueries: Math.min(dto.maxQueries, unlabeled.recordCount),
+      maxQueries,
       quorum: dto.quorum ?? 1,
+      baselines,
     });
     await this.queue.enqueue(job.id);
     await this.audit.append({
@@ -95,4 +98,25 @@ export class JobsService {
     if (!job) throw new DomainError('NOT_FOUND', 'No such labeling job');
     return job;
   }
+}
+
+/** Interactive-GNMax takes one baseline per query: numClasses finite, non-negative numbers. */
+function checkBaselines(mechanism: string, baselines: unknown[] | undefined, queries: number, numClasses: number) {
+  if (!needsBaseline(mechanism)) {
+    if (baselines !== undefined) throw new DomainError('VALIDATION_FAILED', `baselines are only for interactive-gnmax`);
+    return undefined;
+  }
+  if (!baselines || baselines.length !== queries) {
+    throw new DomainError('VALIDATION_FAILED', `interactive-gnmax needs baselines: one per query (${queries})`);
+  }
+  baselines.forEach((row, i) => {
+    const ok =
+      Array.isArray(row) &&
+      row.length === numClasses &&
+      row.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0);
+    if (!ok) {
+      throw new DomainError('VALIDATION_FAILED', `baselines[${i}] must be ${numClasses} finite non-negative numbers`);
+    }
+  });
+  return baselines as number[][];
 }

@@ -19,12 +19,15 @@ export interface NewLabelingJob {
   params: Record<string, unknown>;
   maxQueries: number;
   quorum: number;
+  /** Interactive-GNMax: one student baseline per query, in record order. */
+  baselines?: number[][];
 }
 
 export interface PendingQuery {
   id: string;
   recordId: string;
   ordinal: number;
+  baseline: number[] | null;
 }
 
 export interface QueryOutcome {
@@ -43,9 +46,10 @@ export class LabelingJobRepository {
 
   /** The job and one pending query per record (the first `maxQueries` records, in order). */
   async createWithQueries(input: NewLabelingJob): Promise<LabelingJobEntity> {
+    const { baselines, ...fields } = input;
     return this.dataSource.transaction(async (manager) => {
       const job = await manager.getRepository(LabelingJobEntity).save({
-        ...input,
+        ...fields,
         params: input.params as never,
         status: 'queued',
         queriesAnswered: 0,
@@ -58,6 +62,14 @@ export class LabelingJobRepository {
           WHERE "dataset_id" = $2 ORDER BY "ordinal" LIMIT $3`,
         [job.id, input.unlabeledDatasetId, input.maxQueries],
       );
+      if (baselines) {
+        await manager.query(
+          `UPDATE "query" q SET "baseline" = b."value"
+             FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS b("value", "position")
+            WHERE q."job_id" = $1 AND q."ordinal" = b."position" - 1`,
+          [job.id, JSON.stringify(baselines)],
+        );
+      }
       return job;
     });
   }
@@ -85,7 +97,7 @@ export class LabelingJobRepository {
       where: { jobId, status: 'pending' },
       order: { ordinal: 'ASC' },
       take: limit,
-      select: { id: true, recordId: true, ordinal: true },
+      select: { id: true, recordId: true, ordinal: true, baseline: true },
     });
   }
 

@@ -1,7 +1,15 @@
 import { DomainError } from '@conclave/common';
-import { makeConfidentGnmax, makeGnmax, makeLnmax, makeMultiLabelGnmax, type DpEvent, type Rng } from '@conclave/dp';
+import {
+  makeConfidentGnmax,
+  makeGnmax,
+  makeInteractiveGnmax,
+  makeLnmax,
+  makeMultiLabelGnmax,
+  type DpEvent,
+  type Rng,
+} from '@conclave/dp';
 
-export const JOB_MECHANISMS = ['gnmax', 'confident-gnmax', 'lnmax', 'multilabel-gnmax'] as const;
+export const JOB_MECHANISMS = ['gnmax', 'confident-gnmax', 'interactive-gnmax', 'lnmax', 'multilabel-gnmax'] as const;
 export type SupportedJobMechanism = (typeof JOB_MECHANISMS)[number];
 
 /** What one query's noisy aggregation produced. */
@@ -25,6 +33,13 @@ export interface JobMechanism {
 export interface VoteHistogram {
   counts: number[];
   voters: number;
+  /** Interactive-GNMax: the student's prediction in vote units, subtracted before the threshold test. */
+  baseline?: number[] | null;
+}
+
+/** Mechanisms whose jobs need a student baseline per query. */
+export function needsBaseline(mechanism: string): boolean {
+  return mechanism === 'interactive-gnmax';
 }
 
 type Params = Record<string, unknown>;
@@ -45,7 +60,8 @@ export function normaliseMechanismParams(mechanism: string, params: Params): Par
   switch (mechanism) {
     case 'gnmax':
       return { sigma: positive('sigma'), accounting };
-    case 'confident-gnmax': {
+    case 'confident-gnmax':
+    case 'interactive-gnmax': {
       const charging = params.charging ?? 'realised';
       if (charging !== 'realised' && charging !== 'expected') {
         throw new DomainError('VALIDATION_FAILED', "params.charging must be 'realised' or 'expected'");
@@ -61,12 +77,14 @@ export function normaliseMechanismParams(mechanism: string, params: Params): Par
     case 'lnmax':
       return { gamma: positive('gamma'), accounting };
     case 'multilabel-gnmax':
-      return { sigma: positive('sigma'), ...(params.tau !== undefined ? { tau: positive('tau') } : {}) };
-    case 'interactive-gnmax':
-      throw new DomainError(
-        'VALIDATION_FAILED',
-        'interactive-gnmax needs a student baseline: run it from the student trainer',
-      );
+      if (params.tau !== undefined) {
+        // τ-clipping needs each teacher's own vote vector; the guardian sums them per service today.
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          'params.tau (τ-clipped voting) is not supported by labeling jobs yet',
+        );
+      }
+      return { sigma: positive('sigma'), accounting };
     default:
       throw new DomainError('VALIDATION_FAILED', `mechanism must be one of ${JOB_MECHANISMS.join(', ')}`);
   }
@@ -115,14 +133,51 @@ export function buildJobMechanism(mechanism: string, params: Params): JobMechani
         checkEvent: (h) => m.event(h.counts, { answered: true, label: 0 }),
       };
     }
+    case 'interactive-gnmax': {
+      // Scalable PATE Alg. 2: the threshold test runs on votes − baseline. When the teachers do not answer,
+      // the querying party keeps its own student's label (it needs nothing from us for that): refused here.
+      const m = makeInteractiveGnmax({
+        threshold: p.threshold,
+        sigma1: p.sigma1,
+        sigma2: p.sigma2,
+        charging: p.charging,
+        accounting: p.accounting,
+      });
+      const input = (h: VoteHistogram) => {
+        if (!h.baseline)
+          throw new DomainError('VALIDATION_FAILED', 'interactive-gnmax needs a baseline for every query');
+        return { votes: h.counts, baseline: h.baseline };
+      };
+      return {
+        run: (h, rng) => {
+          const out = m.run(input(h), rng);
+          return out.source === 'teachers'
+            ? { status: 'answered', label: out.label! }
+            : { status: 'refused-threshold', label: null };
+        },
+        event: (h, d) =>
+          m.event(
+            input(h),
+            d.status === 'answered'
+              ? { answered: true, label: d.label as number, source: 'teachers' }
+              : { answered: false, source: 'none' },
+          ),
+        checkEvent: (h) => m.event(input(h), { answered: true, label: 0, source: 'teachers' }),
+      };
+    }
     case 'multilabel-gnmax': {
-      const m = makeMultiLabelGnmax({ sigma: p.sigma, ...(p.tau !== undefined ? { tau: p.tau } : {}) });
+      const m = makeMultiLabelGnmax({ sigma: p.sigma, accounting: p.accounting });
       const input = (h: VoteHistogram) => ({ positives: h.counts, numTeachers: h.voters });
       return {
-        run: (h, rng) => ({ status: 'answered', label: m.run(input(h), rng).labels }),
+        // The mechanism answers one 0/1 decision per label; a released label is the list of positive ones.
+        run: (h, rng) => ({ status: 'answered', label: positiveLabels(m.run(input(h), rng).labels) }),
         event: (h) => m.event(input(h)),
         checkEvent: (h) => m.event(input(h)),
       };
     }
   }
+}
+
+function positiveLabels(decisions: readonly number[]): number[] {
+  return decisions.flatMap((decision, label) => (decision === 1 ? [label] : []));
 }

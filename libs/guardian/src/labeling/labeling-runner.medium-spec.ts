@@ -89,10 +89,11 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
   async function setUp(options: {
     records: number;
     epsilon: number;
-    mechanism?: 'gnmax' | 'confident-gnmax';
+    mechanism?: 'gnmax' | 'confident-gnmax' | 'interactive-gnmax';
     params?: Record<string, unknown>;
     quorum?: number;
     teacherUrls?: string[];
+    baselines?: number[][];
   }) {
     const factory = new CoordinatorFactory(db.dataSource);
     const dataset = await factory.newDataset({ numClasses: 3 });
@@ -126,6 +127,7 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
       params: options.params ?? { sigma: 5 },
       maxQueries: options.records,
       quorum: options.quorum ?? 1,
+      baselines: options.baselines,
     });
     return { job, budget };
   }
@@ -194,6 +196,31 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     expect(labels.filter((l) => l.status === 'answered').length).toBeGreaterThanOrEqual(10);
     expect(labels.filter((l) => l.status === 'refused-threshold').every((l) => l.label === null)).toBe(true);
     expect(await repos.budgetRows.ledger(budget.id)).toHaveLength(12);
+  });
+
+  it('applies Interactive-GNMax’s threshold to the votes minus the student baseline', async () => {
+    // 50 teachers, 47 agree. A student that already predicts the majority class (baseline 47 on it) leaves
+    // max(votes − baseline) ≈ 3, far below T = 20: refused. A student with no opinion leaves 47: answered.
+    const records = 12;
+    const agreeing = Array.from({ length: records }, (_, i) => [0, 1, 2].map((c) => (c === i % 3 ? 47 : 0)));
+    const silent = Array.from({ length: records }, () => [0, 0, 0]);
+    const params = { threshold: 20, sigma1: 2, sigma2: 2 };
+    const confident = await setUp({
+      records,
+      epsilon: 100,
+      mechanism: 'interactive-gnmax',
+      params,
+      baselines: agreeing,
+    });
+    const naive = await setUp({ records, epsilon: 100, mechanism: 'interactive-gnmax', params, baselines: silent });
+    expect(await runner().run(confident.job.id)).toBe('completed');
+    expect(await runner().run(naive.job.id)).toBe('completed');
+    expect((await repos.jobs.countByStatus(confident.job.id))['refused-threshold']).toBe(records);
+    expect((await repos.jobs.countByStatus(naive.job.id)).answered).toBe(records);
+    const events = (await repos.budgetRows.ledger(confident.budget.id)).map(
+      (e) => e.event as { kind: string; baseline?: number[] },
+    );
+    expect(events.every((e) => e.kind === 'confidentGnmax' && Array.isArray(e.baseline))).toBe(true);
   });
 
   it('resumes after a crash without answering or charging any query twice', async () => {

@@ -73,7 +73,7 @@ export class LabelingRunner {
       const collected = await this.votes.collect(endpoints, request, shape);
 
       for (const query of pending) {
-        const histogram = collected.histograms.get(query.id)!;
+        const histogram = { ...collected.histograms.get(query.id)!, baseline: query.baseline };
         if (histogram.voters < job.quorum) {
           // Not enough teachers voted: pause (pg-boss retries the job later); nothing is answered or charged.
           await this.jobs.transition(jobId, ['running'], 'paused', 'QUORUM_NOT_MET');
@@ -93,7 +93,13 @@ export class LabelingRunner {
           queryId: query.id,
           event: mechanism.event(histogram, decision),
           checkEvent: mechanism.checkEvent(histogram),
-          release: (tx) => this.jobs.recordOutcome(tx, { jobId, queryId: query.id, ...decision, histogram }),
+          release: (tx) =>
+            this.jobs.recordOutcome(tx, {
+              jobId,
+              queryId: query.id,
+              ...decision,
+              histogram: { counts: histogram.counts, voters: histogram.voters },
+            }),
           onRefused: async (tx) => {
             await this.jobs.recordOutcome(tx, { jobId, queryId: query.id, status: 'refused-budget', label: null });
           },

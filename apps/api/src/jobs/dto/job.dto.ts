@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsObject, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsObject, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { JOB_MECHANISMS } from '@conclave/guardian';
 import type { LabelingJobEntity, QueryStatus } from '@conclave/db';
 
@@ -32,6 +32,16 @@ export class CreateJobDto {
   @Min(1)
   @Max(1_000_000)
   maxQueries: number;
+
+  @ApiPropertyOptional({
+    description:
+      "interactive-gnmax only: your student's prediction for each queried record (in record order), in vote units — e.g. its class probabilities times the number of teachers",
+    type: 'array',
+    items: { type: 'array', items: { type: 'number' } },
+  })
+  @IsOptional()
+  @IsArray()
+  baselines?: unknown[];
 
   @ApiPropertyOptional({ description: 'Fewest teacher votes a query needs to be answered', default: 1 })
   @IsOptional()

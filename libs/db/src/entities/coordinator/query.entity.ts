@@ -29,6 +29,13 @@ export class QueryEntity {
   @Column({ type: 'varchar', length: 24, default: 'pending' })
   status: QueryStatus;
 
+  /**
+   * Interactive-GNMax: the querying party's student prediction for this record, in vote units (Scalable PATE
+   * Alg. 2); the threshold test is applied to the votes minus it.
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  baseline: number[] | null;
+
   /** Released label: a class index, or the list of positive labels for multi-label data. */
   @Column({ type: 'jsonb', nullable: true })
   label: number | number[] | null;
