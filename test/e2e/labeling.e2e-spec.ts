@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
+import { PNG } from 'pngjs';
 import { loadMnistPartitions, sliceMnistIdx } from '@conclave/app-cli';
 import { RdpAccountant, roundEpsilonUp } from '@conclave/dp';
 import { call, startTestPlatform, type TestPlatform } from './platform-harness.js';
@@ -220,5 +221,39 @@ describe('labeling jobs across processes (pate mode, MNIST)', () => {
     expect(new Set(ledger.map((e) => e.query_id)).size).toBe(QUERIES);
     const histograms = await histogramsOf(jobId);
     expect(histograms.size).toBe(QUERIES);
+  });
+
+  it('takes unlabeled PNG images as multipart parts, and refuses wrong media types and malformed files', async () => {
+    const { images } = await sliceMnistIdx('test', 100, 2);
+    const form = new FormData();
+    for (let n = 0; n < 2; n += 1) {
+      const png = new PNG({ width: 28, height: 28 });
+      for (let p = 0; p < 784; p += 1) {
+        const v = images[16 + n * 784 + p]!;
+        png.data.set([v, v, v, 255], p * 4);
+      }
+      form.append('image', new Blob([PNG.sync.write(png)]), `img-${n}.png`);
+    }
+    const url = `${api.url}/v1/unlabeled-datasets?consortiumDatasetId=${datasetId}&name=pngs&format=png`;
+    const headers = { authorization: `Bearer ${api.party}` };
+    const uploaded = await fetch(url, { method: 'POST', headers, body: form });
+    expect(uploaded.status).toBe(201);
+    expect(((await uploaded.json()) as { recordCount: number }).recordCount).toBe(2);
+
+    const json = await call(url.replace('format=png', 'format=idx'), {
+      method: 'POST',
+      key: api.party,
+      body: { images: [] },
+    });
+    expect(json.status).toBe(415);
+    expect(json.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const truncated = await fetch(url.replace('format=png', 'format=idx').replace('name=pngs', 'name=bad'), {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/octet-stream' },
+      body: images.subarray(0, 16 + 784 + 100),
+    });
+    expect(truncated.status).toBe(400);
+    const listed = (await call(`${api.url}/v1/unlabeled-datasets`, { key: api.party })).body as Array<{ name: string }>;
+    expect(listed.map((d) => d.name)).not.toContain('bad'); // nothing half-stored
   });
 });

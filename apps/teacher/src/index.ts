@@ -2,7 +2,6 @@ export * from './teacher.env.js';
 export * from './teacher.module.js';
 export * from './teacher.logger.js';
 export * from './partitions/partition.service.js';
-export * from './partitions/upload/record-upload.reader.js';
 export * from './training/training.service.js';
 export * from './training/training.runner.js';
 export * from './votes/vote.service.js';

@@ -1,7 +1,8 @@
-import { Controller, Get, Post, Query, Req } from '@nestjs/common';
+import { Controller, Get, Post, Query, Req, UseInterceptors } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { CurrentPrincipal, DomainError, Roles, type Principal } from '@conclave/common';
+import { CurrentPrincipal, Roles, type Principal } from '@conclave/common';
+import { DrainRequestInterceptor } from '@conclave/ingest';
 import { UnlabeledDatasetDto, UploadUnlabeledQueryDto } from './dto/unlabeled.dto.js';
 import { UnlabeledService } from './unlabeled.service.js';
 
@@ -12,11 +13,13 @@ export class UnlabeledController {
 
   @Post()
   @Roles('querying-party')
+  @UseInterceptors(DrainRequestInterceptor)
   @ApiOperation({
-    summary: 'Upload unlabeled records (streamed body: CSV, JSONL or IDX); all or nothing',
-    description: 'Send the file as the raw request body (not JSON), e.g. Content-Type: text/csv.',
+    summary: 'Upload unlabeled records (streamed: CSV, JSONL, IDX or PNG); all or nothing',
+    description:
+      'CSV / JSONL / IDX as the raw request body (text/csv, application/x-ndjson, application/octet-stream); PNG images as multipart/form-data file parts named `image`.',
   })
-  @ApiConsumes('text/csv', 'application/x-ndjson', 'application/octet-stream')
+  @ApiConsumes('text/csv', 'application/x-ndjson', 'application/octet-stream', 'multipart/form-data')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiCreatedResponse({ type: UnlabeledDatasetDto })
   upload(
@@ -24,12 +27,6 @@ export class UnlabeledController {
     @Req() request: Request,
     @CurrentPrincipal() caller: Principal,
   ): Promise<UnlabeledDatasetDto> {
-    if ((request.headers['content-type'] ?? '').startsWith('application/json')) {
-      throw new DomainError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        'Send the file itself as the body (text/csv, application/x-ndjson or application/octet-stream)',
-      );
-    }
     return this.service.upload(query, request, caller);
   }
 

@@ -1,17 +1,9 @@
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DomainError, type Principal } from '@conclave/common';
 import { AuditRepository, ConsortiumRepository, UnlabeledDatasetRepository } from '@conclave/db';
-import {
-  parseRecordSchema,
-  readCsvRecords,
-  readIdxRecords,
-  readJsonlRecords,
-  withoutLabel,
-  type DataRecord,
-  type RecordSchema,
-} from '@conclave/ml';
+import { openRecordUpload, type UploadSource } from '@conclave/ingest';
+import { parseRecordSchema, withoutLabel, type DataRecord } from '@conclave/ml';
 import { ApiEnv } from '../api.env.js';
 import { mapUnlabeledDataset, type UnlabeledDatasetDto, type UploadUnlabeledQueryDto } from './dto/unlabeled.dto.js';
 
@@ -25,7 +17,7 @@ export class UnlabeledService {
     private readonly config: ApiEnv,
   ) {}
 
-  async upload(query: UploadUnlabeledQueryDto, body: Readable, caller: Principal): Promise<UnlabeledDatasetDto> {
+  async upload(query: UploadUnlabeledQueryDto, body: UploadSource, caller: Principal): Promise<UnlabeledDatasetDto> {
     const partyId = requireParty(caller);
     const party = await this.consortia.findParty(partyId);
     const dataset = await this.consortia.findDataset(query.consortiumDatasetId);
@@ -33,14 +25,13 @@ export class UnlabeledService {
       throw new DomainError('NOT_FOUND', 'No such dataset in your consortium');
     }
     const schema = withoutLabel(parseRecordSchema(dataset.recordSchema));
+    const records = openRecordUpload(body, {
+      schema,
+      maxBytes: this.config.MAX_UPLOAD_BYTES,
+      format: query.format,
+      withLabels: false,
+    });
     const hash = createHash('sha256');
-    const hashed = (async function* () {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        yield chunk;
-      }
-    })();
-    const records = readerFor(query.format, hashed, schema, this.config.MAX_UPLOAD_BYTES);
     const stored = await this.unlabeled.createWithRecords(
       {
         ownerPartyId: partyId,
@@ -49,7 +40,7 @@ export class UnlabeledService {
         recordSchema: schema as unknown as Record<string, unknown>,
         contentHash: () => hash.digest('hex'),
       },
-      featuresOf(records),
+      featuresOf(records, hash),
     );
     if (stored.recordCount === 0) throw new DomainError('VALIDATION_FAILED', 'The upload holds no records');
     await this.audit.append({
@@ -72,25 +63,10 @@ export function requireParty(caller: Principal): string {
   return caller.partyId;
 }
 
-function readerFor(
-  format: string,
-  source: AsyncIterable<Buffer>,
-  schema: RecordSchema,
-  maxBytes: number,
-): AsyncIterable<DataRecord> {
-  const options = { schema, maxBytes, withLabels: false };
-  switch (format) {
-    case 'csv':
-      return readCsvRecords(source, options);
-    case 'jsonl':
-      return readJsonlRecords(source, options);
-    case 'idx':
-      return readIdxRecords({ images: source }, options);
-    default:
-      throw new DomainError('VALIDATION_FAILED', 'format must be csv, jsonl or idx');
+/** The records' features, hashed as they pass: the dataset's content hash covers exactly what is stored. */
+async function* featuresOf(records: AsyncIterable<DataRecord>, hash: Hash): AsyncGenerator<Float32Array> {
+  for await (const record of records) {
+    hash.update(record.features);
+    yield record.features;
   }
-}
-
-async function* featuresOf(records: AsyncIterable<DataRecord>): AsyncGenerator<Float32Array> {
-  for await (const record of records) yield record.features;
 }

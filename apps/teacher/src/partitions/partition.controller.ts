@@ -10,7 +10,7 @@ import {
   UploadResultDto,
 } from './dto/partition.dto.js';
 import { PartitionService } from './partition.service.js';
-import { DrainRequestInterceptor } from './upload/drain-request.interceptor.js';
+import { DrainRequestInterceptor } from '@conclave/ingest';
 
 /** The owner's partitions (admin key only): no route ever returns a record. */
 @ApiTags('partitions')

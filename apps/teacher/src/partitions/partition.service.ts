@@ -4,7 +4,7 @@ import { PartitionRepository, type PartitionEntity, type PrivateRecordInput } fr
 import { parseRecordSchema, type DataRecord, type RecordSchema } from '@conclave/ml';
 import { TeacherEnv } from '../teacher.env.js';
 import { mapPartition, type CreatePartitionDto, type PartitionDto, type UploadResultDto } from './dto/partition.dto.js';
-import { openRecordUpload, type UploadFormat, type UploadSource } from './upload/record-upload.reader.js';
+import { openRecordUpload, type UploadFormat, type UploadSource } from '@conclave/ingest';
 
 /** The owner's partitions: declare them, load private records into them (all or nothing), list them. */
 @Injectable()

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { LabeledDataset } from '@conclave/ml';
-import type { UploadSource } from '../partitions/upload/record-upload.reader.js';
+import type { UploadSource } from '@conclave/ingest';
 
 /** A request-like upload for tests: the body arrives in chunks, as over a socket. */
 export function uploadOf(body: Buffer | string, contentType: string, chunkBytes = 4096): UploadSource {

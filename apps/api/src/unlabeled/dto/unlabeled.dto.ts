@@ -2,8 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsString, IsUUID, Matches } from 'class-validator';
 import type { UnlabeledDatasetEntity } from '@conclave/db';
 
-export const UPLOAD_FORMATS = ['csv', 'jsonl', 'idx'] as const;
-export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
+import { UPLOAD_FORMATS, type UploadFormat } from '@conclave/ingest';
 
 export class UploadUnlabeledQueryDto {
   @ApiProperty({ description: 'The consortium dataset whose declared schema the records follow' })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsObject, IsOptional, IsString, Matches } from 'class-validator';
 import type { PartitionEntity, PartitionStatus } from '@conclave/db';
-import { UPLOAD_FORMATS, type UploadFormat } from '../upload/record-upload.reader.js';
+import { UPLOAD_FORMATS, type UploadFormat } from '@conclave/ingest';
 
 /** Dataset and partition names: what the consortium and the owner call them (never private values). */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;

@@ -30,10 +30,11 @@ function mediaType(headers: IncomingHttpHeaders): string {
 }
 
 /** The format of an upload, from its Content-Type (and `format` for multipart bodies, which can hold IDX or PNG). */
-export function uploadFormat(headers: IncomingHttpHeaders, requested?: UploadFormat): UploadFormat {
+export function uploadFormat(headers: IncomingHttpHeaders, requested?: UploadFormat, unlabeled = false): UploadFormat {
   const type = mediaType(headers);
   let format: UploadFormat;
-  if (CSV_TYPES.includes(type)) format = 'csv';
+  if (unlabeled && type === 'application/octet-stream' && requested === 'idx') format = 'idx';
+  else if (CSV_TYPES.includes(type)) format = 'csv';
   else if (JSONL_TYPES.includes(type)) format = 'jsonl';
   else if (type === MULTIPART_TYPE) {
     if (requested !== 'idx' && requested !== 'png') {
@@ -71,16 +72,17 @@ function declaredLength(headers: IncomingHttpHeaders): number | undefined {
  */
 export function openRecordUpload(
   source: UploadSource,
-  options: { schema: RecordSchema; maxBytes: number; format?: UploadFormat },
+  options: { schema: RecordSchema; maxBytes: number; format?: UploadFormat; withLabels?: boolean },
 ): AsyncGenerator<DataRecord> {
-  const format = uploadFormat(source.headers, options.format);
+  const withLabels = options.withLabels ?? true;
+  const format = uploadFormat(source.headers, options.format, !withLabels);
   const length = declaredLength(source.headers);
   if (length !== undefined && length > options.maxBytes) {
     throw new DomainError('PAYLOAD_TOO_LARGE', `the upload exceeds the limit of ${options.maxBytes} bytes`, {
       maxBytes: options.maxBytes,
     });
   }
-  const readerOptions = { schema: options.schema, maxBytes: options.maxBytes, withLabels: true };
+  const readerOptions = { schema: options.schema, maxBytes: options.maxBytes, withLabels };
   const body = () => source.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
   switch (format) {
     case 'csv':
@@ -88,6 +90,10 @@ export function openRecordUpload(
     case 'jsonl':
       return readJsonlRecords(body(), readerOptions);
     case 'idx':
+      if (!withLabels && mediaType(source.headers) !== MULTIPART_TYPE) {
+        // Unlabeled images: the idx3 file itself may be the body.
+        return readIdxRecords({ images: body() }, readerOptions);
+      }
       return readIdxUpload(readMultipartParts(source, { maxBytes: options.maxBytes }), readerOptions);
     case 'png':
       return readPngUpload(readMultipartParts(source, { maxBytes: options.maxBytes }), readerOptions);
@@ -111,6 +117,16 @@ async function* readIdxUpload(
   options: { schema: RecordSchema; maxBytes: number; withLabels: boolean },
 ): AsyncGenerator<DataRecord> {
   try {
+    if (!options.withLabels) {
+      const only = await parts.next();
+      if (only.done) throw new DomainError('VALIDATION_FAILED', "the form is empty: expected the file part 'images'");
+      if (only.value.kind !== 'file' || only.value.name !== 'images')
+        throw unexpectedPart(only.value, "the file part 'images'");
+      yield* readIdxRecords({ images: only.value.data }, options);
+      const extra = await parts.next();
+      if (!extra.done) throw unexpectedPart(extra.value, 'the end of the form after images');
+      return;
+    }
     const first = await parts.next();
     if (first.done || first.value.kind !== 'file' || first.value.name !== 'labels') {
       if (first.done)
@@ -137,6 +153,10 @@ async function* readPngUpload(
   options: { schema: RecordSchema; maxBytes: number; withLabels: boolean },
 ): AsyncGenerator<DataRecord> {
   try {
+    if (!options.withLabels) {
+      yield* readPngRecords(imageParts(parts), options);
+      return;
+    }
     const first = await parts.next();
     if (first.done)
       throw new DomainError('VALIDATION_FAILED', "the form is empty: expected the field 'labels', then image files");
@@ -177,5 +197,16 @@ async function* readPngUpload(
     }
   } finally {
     await parts.return(undefined);
+  }
+}
+
+/** Unlabeled PNG uploads: every part is a file part `image`. */
+async function* imageParts(parts: AsyncGenerator<MultipartPart>): AsyncGenerator<PngEntry> {
+  for (;;) {
+    const next = await parts.next();
+    if (next.done) return;
+    if (next.value.kind !== 'file' || next.value.name !== 'image')
+      throw unexpectedPart(next.value, "file parts 'image'");
+    yield { data: next.value.data };
   }
 }
