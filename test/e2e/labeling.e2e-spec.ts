@@ -26,13 +26,18 @@ describe('labeling jobs across processes (pate mode, MNIST)', () => {
   const post = (path: string, body: unknown, key = api.admin) =>
     call(`${api.url}${path}`, { method: 'POST', key, body });
 
-  async function waitForJob(jobId: string, done: (job: any) => boolean, timeoutMs = 240_000): Promise<any> {
+  async function waitForJob(
+    jobId: string,
+    done: (job: any) => boolean,
+    timeoutMs = 240_000,
+    pollMs = 500,
+  ): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const job = (await call(`${api.url}/v1/jobs/${jobId}`, { key: api.party })).body;
       if (done(job)) return job;
       if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status}: ${JSON.stringify(job.queries)}`);
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, pollMs));
     }
   }
 
@@ -207,9 +212,12 @@ describe('labeling jobs across processes (pate mode, MNIST)', () => {
   it('survives the guardian worker being killed mid-job: no query is answered or charged twice', async () => {
     const budgetId = await newBudget(50);
     const jobId = await newJob(budgetId, { threshold: 8, sigma1: 2, sigma2: 2 }, 'confident-gnmax');
+    // The guardian charges a whole batch per transaction: 40 queries take well under a second, so look often.
     const midway = await waitForJob(
       jobId,
       (j) => j.queries.answered + j.queries['refused-threshold'] >= 8 || j.status === 'completed',
+      240_000,
+      20,
     );
     expect(midway.status).not.toBe('completed');
     await platform.restart('aggregator', { kill: true });

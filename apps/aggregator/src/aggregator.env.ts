@@ -13,7 +13,7 @@ export class AggregatorEnv extends CoordinatorEnv {
   @IsInt({ message: 'LABELING_BATCH_SIZE must be an integer from 1 to 512' })
   @Min(1, { message: 'LABELING_BATCH_SIZE must be an integer from 1 to 512' })
   @Max(512, { message: 'LABELING_BATCH_SIZE must be an integer from 1 to 512' })
-  LABELING_BATCH_SIZE = 64;
+  LABELING_BATCH_SIZE = 256;
 
   /** Timeout of one vote request to a teacher service. */
   @Expose()

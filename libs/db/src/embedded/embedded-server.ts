@@ -3,6 +3,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { DataSource } from 'typeorm';
 import { mkdirSync } from 'node:fs';
 import { lockDataDir } from './data-dir.lock.js';
+import { serializeProtocolCycles } from './protocol-cycle.guard.js';
 import { pgliteDataSourceOptions } from '../data-source/data-source.factory.js';
 
 export interface EmbeddedServer {
@@ -15,7 +16,9 @@ export interface EmbeddedServer {
  * The embedded coordinator database: one PGlite instance (data directory on disk) served over the
  * PostgreSQL wire protocol on loopback, so that api, guardian and student — separate processes —
  * share it exactly as they share a PostgreSQL server in production. pglite-socket multiplexes
- * connections and runs an open transaction's statements exclusively, so transactions stay isolated.
+ * connections and runs an open transaction's statements exclusively, so transactions stay isolated;
+ * serializeProtocolCycles makes it do the same for each extended-protocol cycle (Parse … Sync), which
+ * it would otherwise interleave across connections.
  * Coordinator migrations are applied before it accepts connections.
  */
 export async function startEmbeddedServer(options: {
@@ -31,7 +34,7 @@ export async function startEmbeddedServer(options: {
     await migrate(pglite);
     const host = options.host ?? '127.0.0.1';
     const server = new PGLiteSocketServer({
-      db: pglite,
+      db: serializeProtocolCycles(pglite),
       host,
       port: options.port ?? 0,
       maxConnections: options.maxConnections ?? 64,

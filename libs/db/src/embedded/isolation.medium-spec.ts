@@ -108,4 +108,47 @@ describe(`transaction isolation (${process.env.DATABASE_URL ? 'PostgreSQL' : 'em
       await b.end();
     }
   });
+
+  it('keeps concurrent parameterised queries of several connections apart', async () => {
+    // Each parameterised query is one extended-protocol cycle (Parse, Bind, Describe, Execute, Sync) that uses the
+    // session's unnamed statement: cycles of different connections must not interleave (electric-sql/pglite#1046).
+    const clients = await Promise.all([connect(), connect(), connect()]);
+    try {
+      await clients[0]!.query(`INSERT INTO consortium (name) SELECT 'cycle-' || g FROM generate_series(1, 20) g`);
+      const wrong: string[] = [];
+      const byName = async (client: pg.Client) => {
+        for (let i = 0; i < 60; i++) {
+          const name = `cycle-${1 + (i % 20)}`;
+          const rows = (await client.query<{ name: string }>('SELECT name FROM consortium WHERE name = $1', [name]))
+            .rows;
+          if (rows.length !== 1 || rows[0]!.name !== name) wrong.push(`by name ${name}: ${JSON.stringify(rows)}`);
+        }
+      };
+      const counting = async (client: pg.Client) => {
+        for (let i = 0; i < 60; i++) {
+          const rows = (
+            await client.query<{ n: number }>(
+              `SELECT count(*)::int + $1::int AS n FROM consortium WHERE name LIKE $2`,
+              [i, 'cycle-%'],
+            )
+          ).rows;
+          if (rows[0]?.n !== 20 + i) wrong.push(`count ${i}: ${JSON.stringify(rows)}`);
+        }
+      };
+      const inTransactions = async (client: pg.Client) => {
+        for (let i = 0; i < 20; i++) {
+          await client.query('BEGIN');
+          const rows = (
+            await client.query<{ name: string }>('SELECT name FROM consortium WHERE name = $1 FOR UPDATE', ['cycle-7'])
+          ).rows;
+          await client.query('COMMIT');
+          if (rows[0]?.name !== 'cycle-7') wrong.push(`locked ${i}: ${JSON.stringify(rows)}`);
+        }
+      };
+      await Promise.all([byName(clients[0]!), counting(clients[1]!), inTransactions(clients[2]!)]);
+      expect(wrong).toEqual([]);
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
+  });
 });

@@ -127,6 +127,48 @@ export class LabelingJobRepository {
     return true;
   }
 
+  /**
+   * Writes the outcomes of several queries of one job in the caller's transaction, one statement per table: the
+   * queries still pending take their status and label, their histograms are stored, the job's counters move.
+   * Returns the ids written (a query that was no longer pending is left as it was).
+   */
+  async recordOutcomes(
+    tx: TransactionContext,
+    jobId: string,
+    outcomes: ReadonlyArray<Omit<QueryOutcome, 'jobId'>>,
+  ): Promise<Set<string>> {
+    if (outcomes.length === 0) return new Set();
+    const updated: Array<{ id: string; status: QueryStatus }> = await tx.manager.query(
+      `WITH written AS (
+         UPDATE "query" q
+            SET "status" = o."status", "label" = o."label",
+                "answered_at" = CASE WHEN o."status" = 'answered' THEN now() ELSE NULL END
+           FROM jsonb_to_recordset($2::jsonb) AS o("id" uuid, "status" varchar, "label" jsonb)
+          WHERE q."id" = o."id" AND q."job_id" = $1 AND q."status" = 'pending'
+      RETURNING q."id", q."status")
+       SELECT "id", "status" FROM written`,
+      [jobId, JSON.stringify(outcomes.map((o) => ({ id: o.queryId, status: o.status, label: o.label })))],
+    );
+    const written = new Set(updated.map((r) => r.id));
+    const histograms = outcomes.filter((o) => o.histogram && written.has(o.queryId));
+    if (histograms.length > 0) {
+      await tx.manager
+        .getRepository(VoteHistogramEntity)
+        .insert(
+          histograms.map((o) => ({ queryId: o.queryId, counts: o.histogram!.counts, voters: o.histogram!.voters })),
+        );
+    }
+    const answered = updated.filter((r) => r.status === 'answered').length;
+    if (written.size > 0) {
+      await tx.manager.query(
+        `UPDATE "labeling_job" SET "queries_answered" = "queries_answered" + $2,
+                "queries_refused" = "queries_refused" + $3, "updated_at" = now() WHERE "id" = $1`,
+        [jobId, answered, written.size - answered],
+      );
+    }
+    return written;
+  }
+
   /** Marks every still-pending query of a job with `status` (e.g. refused-budget when the budget ran out). */
   async closePending(jobId: string, status: 'refused-budget' | 'failed'): Promise<number> {
     return this.dataSource.transaction(async (manager) => {

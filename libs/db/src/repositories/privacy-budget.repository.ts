@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { PrivacyBudgetEntity, type EpsilonConversion } from '../entities/coordinator/privacy-budget.entity.js';
 import { LedgerEntryEntity } from '../entities/coordinator/ledger-entry.entity.js';
 
@@ -86,6 +86,44 @@ export class PrivacyBudgetRepository {
       },
     );
     return entry;
+  }
+
+  /** Which of these queries already have a charge (one query for a whole batch). */
+  async findChargedQueries(tx: TransactionContext, queryIds: readonly string[]): Promise<Set<string>> {
+    if (queryIds.length === 0) return new Set();
+    const rows = await tx.manager
+      .getRepository(LedgerEntryEntity)
+      .find({ where: { queryId: In([...queryIds]) }, select: { id: true, queryId: true } });
+    return new Set(rows.map((r) => r.queryId!));
+  }
+
+  /**
+   * Appends several ledger entries, in order, with one INSERT, and moves the budget's running RDP once, to the
+   * curves after the last of them; call only with the row locked. Returns the entries' sequence numbers.
+   */
+  async appendCharges(tx: TransactionContext, budget: PrivacyBudgetEntity, charges: LedgerCharge[]): Promise<number[]> {
+    if (charges.length === 0) return [];
+    const sequences = charges.map((_, i) => budget.entries + 1 + i);
+    await tx.manager.getRepository(LedgerEntryEntity).insert(
+      charges.map((charge, i) => ({
+        budgetId: budget.id,
+        sequence: sequences[i]!,
+        jobId: charge.jobId,
+        queryId: charge.queryId,
+        event: charge.event as never,
+      })),
+    );
+    const last = charges.at(-1)!;
+    await tx.manager.getRepository(PrivacyBudgetEntity).update(
+      { id: budget.id },
+      {
+        rdpSpent: last.rdpSpentAfter,
+        rdpSpentDataIndependent: last.rdpSpentDataIndependentAfter,
+        entries: sequences.at(-1)!,
+        version: budget.version + 1,
+      },
+    );
+    return sequences;
   }
 
   /** Every event charged to a budget, in ledger order (for recomputation and audit). */

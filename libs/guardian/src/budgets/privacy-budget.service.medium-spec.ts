@@ -91,6 +91,79 @@ describe(`PrivacyBudgetService (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     expect((await service.status(budget.id)).ledgerEntries).toBe(1);
   });
 
+  it('charges a batch in one transaction, in order, up to the first query that would exceed the budget', async () => {
+    const budget = await newBudget(1.0);
+    const oneByOne = await newBudget(1.0);
+    const expected = capacity(20, 1.0, 'improved');
+    const ids = Array.from(
+      { length: expected + 3 },
+      (_, i) => `00000000-0000-4000-8000-${String(100 + i).padStart(12, '0')}`,
+    );
+    const refused: number[] = [];
+    const outcome = await service.chargeAndReleaseBatch({
+      budgetId: budget.id,
+      jobId: null,
+      items: ids.map((queryId) => ({ queryId, event: gaussian(20) })),
+      release: async (_tx, charged) => charged.length,
+      onRefused: async (_tx, index) => {
+        refused.push(index);
+      },
+    });
+    expect(outcome).toEqual({
+      charged: Array.from({ length: expected }, (_, i) => i),
+      alreadyCharged: [],
+      refused: { index: expected, prospectiveEpsilon: expect.any(Number) },
+      released: expected,
+    });
+    expect(outcome.refused!.prospectiveEpsilon).toBeGreaterThan(1.0);
+    expect(refused).toEqual([expected]);
+    const ledger = await new PrivacyBudgetRepository(db.dataSource).ledger(budget.id);
+    expect(ledger.map((e) => [e.sequence, e.queryId])).toEqual(ids.slice(0, expected).map((id, i) => [i + 1, id]));
+
+    // The same budget state as charging the queries one transaction at a time.
+    for (let i = 0; i < expected; i += 1) {
+      await service.chargeAndRelease({
+        budgetId: oneByOne.id,
+        jobId: null,
+        queryId: null,
+        event: gaussian(20),
+        release: async () => undefined,
+      });
+    }
+    const { id: _a, name: _b, ...batched } = await service.status(budget.id);
+    const { id: _c, name: _d, ...sequential } = await service.status(oneByOne.id);
+    expect(batched).toEqual(sequential);
+    expect(await service.recomputeFromLedger(budget.id)).toEqual(await service.recomputeFromLedger(oneByOne.id));
+
+    // A resumed batch charges and releases nothing twice.
+    const again = await service.chargeAndReleaseBatch({
+      budgetId: budget.id,
+      jobId: null,
+      items: ids.slice(0, 2).map((queryId) => ({ queryId, event: gaussian(20) })),
+      release: async (_tx, charged) => charged,
+    });
+    expect(again).toEqual({ charged: [], alreadyCharged: [0, 1], refused: null, released: [] });
+    expect((await service.status(budget.id)).ledgerEntries).toBe(expected);
+  });
+
+  it('records nothing of a batch whose release fails', async () => {
+    const budget = await newBudget(5);
+    await expect(
+      service.chargeAndReleaseBatch({
+        budgetId: budget.id,
+        jobId: null,
+        items: [
+          { queryId: '00000000-0000-4000-8000-000000000201', event: gaussian(10) },
+          { queryId: '00000000-0000-4000-8000-000000000202', event: gaussian(10) },
+        ],
+        release: async () => {
+          throw new Error('disk full');
+        },
+      }),
+    ).rejects.toThrow('disk full');
+    expect((await service.status(budget.id)).ledgerEntries).toBe(0);
+  });
+
   it('records nothing when the release fails: the charge and the label commit together', async () => {
     const budget = await newBudget(5);
     await expect(

@@ -13,6 +13,7 @@ import {
 import {
   PrivacyBudgetRepository,
   type EpsilonConversion,
+  type LedgerCharge,
   type PrivacyBudgetEntity,
   type TransactionContext,
 } from '@conclave/db';
@@ -50,6 +51,35 @@ export type ChargeOutcome<T> =
   | { status: 'charged'; sequence: number; epsilonAfter: number; released: T }
   | { status: 'already-charged'; sequence: number }
   | { status: 'refused-budget'; prospectiveEpsilon: number };
+
+/** One query of a batch charge. */
+export interface BatchChargeItem {
+  queryId: string;
+  event: DpEvent;
+  /** As in ChargeRequest: the worst case the budget is checked against, when it differs from `event`. */
+  checkEvent?: DpEvent;
+}
+
+export interface BatchChargeRequest<T> {
+  budgetId: string;
+  jobId: string | null;
+  /** Charged in this order, each checked against the budget as spent by the items before it. */
+  items: BatchChargeItem[];
+  /** Writes the releases of the items charged now (their indexes, in order), after their ledger entries. */
+  release: (tx: TransactionContext, charged: number[]) => Promise<T>;
+  /** Records the refusal of the item at `index`, the first that would have exceeded the budget. */
+  onRefused?: (tx: TransactionContext, index: number) => Promise<void>;
+}
+
+export interface BatchChargeOutcome<T> {
+  /** Indexes of the items charged (and released) now, in order. */
+  charged: number[];
+  /** Indexes of items charged before (a resumed job): neither charged nor released again. */
+  alreadyCharged: number[];
+  /** The first item refused for lack of budget; the items after it were not attempted and stay as they were. */
+  refused: { index: number; prospectiveEpsilon: number } | null;
+  released: T;
+}
 
 export interface BudgetStatus {
   id: string;
@@ -127,6 +157,65 @@ export class PrivacyBudgetService {
         epsilonAfter: this.epsilonOf(budget, rdpSpentAfter),
         released,
       };
+    });
+  }
+
+  /**
+   * chargeAndRelease for a batch of queries, in one transaction and a fixed number of statements: lock the budget
+   * row, then for each item in order compute the prospective ε on the budget as spent by the items before it, and
+   * stop at the first that would exceed it (refused); append the ledger entries of the items that fit, write their
+   * releases, record the refusal, commit. Each query's charge and outcome still commit together, under the row
+   * lock, at most once per query; labels are released only by the commit, after their costs.
+   */
+  async chargeAndReleaseBatch<T>(request: BatchChargeRequest<T>): Promise<BatchChargeOutcome<T>> {
+    const items = request.items.map((item) => ({
+      queryId: item.queryId,
+      event: this.validated(item.event),
+      checkEvent: item.checkEvent ? this.validated(item.checkEvent) : null,
+    }));
+    return this.budgets.transaction(async (tx) => {
+      const budget = await this.budgets.lockForCharge(tx, request.budgetId);
+      if (!budget) throw new DomainError('NOT_FOUND', 'No such privacy budget');
+      const previously = await this.budgets.findChargedQueries(
+        tx,
+        items.map((item) => item.queryId),
+      );
+      const accountant = this.accountantFor(budget.orders);
+      let spent: number[] = budget.rdpSpent;
+      let spentDataIndependent: number[] = budget.rdpSpentDataIndependent;
+      const charges: LedgerCharge[] = [];
+      const charged: number[] = [];
+      const alreadyCharged: number[] = [];
+      let refused: BatchChargeOutcome<T>['refused'] = null;
+      for (const [index, item] of items.entries()) {
+        if (previously.has(item.queryId)) {
+          alreadyCharged.push(index);
+          continue;
+        }
+        const prospective = this.epsilonOf(
+          budget,
+          addCurves(spent, accountant.eventRdp(item.checkEvent ?? item.event)),
+        );
+        if (prospective > budget.epsilonLimit) {
+          refused = { index, prospectiveEpsilon: roundEpsilonUp(prospective) };
+          break;
+        }
+        const independent = isDataDependentEvent(item.event) ? dataIndependentEvent(item.event) : item.event;
+        spent = addCurves(spent, accountant.eventRdp(item.event));
+        spentDataIndependent = addCurves(spentDataIndependent, accountant.eventRdp(independent));
+        charges.push({
+          jobId: request.jobId,
+          queryId: item.queryId,
+          event: item.event as unknown as Record<string, unknown>,
+          rdpSpentAfter: spent,
+          rdpSpentDataIndependentAfter: spentDataIndependent,
+        });
+        charged.push(index);
+      }
+      await this.budgets.appendCharges(tx, budget, charges);
+      const released = await request.release(tx, charged);
+      if (refused) await request.onRefused?.(tx, refused.index);
+      return { charged, alreadyCharged, refused, released };
     });
   }
 

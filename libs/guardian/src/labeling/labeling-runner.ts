@@ -54,7 +54,7 @@ export class LabelingRunner {
     const endpoints = await this.consortia.teacherEndpoints(dataset.consortiumId);
     const mechanism = buildJobMechanism(job.mechanism, job.params);
     const shape = { numClasses: dataset.numClasses, multiLabel: dataset.labelKind === 'multi-label' };
-    const batchSize = Math.min(this.options.batchSize ?? 64, MAX_VOTE_BATCH);
+    const batchSize = Math.min(this.options.batchSize ?? 256, MAX_VOTE_BATCH);
 
     for (;;) {
       const current = await this.jobs.findById(jobId);
@@ -72,47 +72,55 @@ export class LabelingRunner {
       };
       const collected = await this.votes.collect(endpoints, request, shape);
 
-      for (const query of pending) {
-        const histogram = { ...collected.histograms.get(query.id)!, baseline: query.baseline };
-        if (histogram.voters < job.quorum) {
-          // Not enough teachers voted: pause (pg-boss retries the job later); nothing is answered or charged.
-          await this.jobs.transition(jobId, ['running'], 'paused', 'QUORUM_NOT_MET');
-          this.logger.warn(
-            { jobId, voters: histogram.voters, quorum: job.quorum, missing: collected.missing },
-            'quorum not met',
-          );
-          throw new DomainError(
-            'UPSTREAM_UNAVAILABLE',
-            `Only ${histogram.voters} teachers voted; the job's quorum is ${job.quorum}`,
-          );
-        }
-        const decision: QueryDecision = mechanism.run(histogram, this.rng);
-        const outcome = await this.budgets.chargeAndRelease({
-          budgetId: job.budgetId,
-          jobId,
+      const histograms = pending.map((query) => ({ ...collected.histograms.get(query.id)!, baseline: query.baseline }));
+      const short = histograms.find((histogram) => histogram.voters < job.quorum);
+      if (short) {
+        // Not enough teachers voted: pause (pg-boss retries the job later); nothing is answered or charged.
+        await this.jobs.transition(jobId, ['running'], 'paused', 'QUORUM_NOT_MET');
+        this.logger.warn(
+          { jobId, voters: short.voters, quorum: job.quorum, missing: collected.missing },
+          'quorum not met',
+        );
+        throw new DomainError(
+          'UPSTREAM_UNAVAILABLE',
+          `Only ${short.voters} teachers voted; the job's quorum is ${job.quorum}`,
+        );
+      }
+      const decisions: QueryDecision[] = histograms.map((histogram) => mechanism.run(histogram, this.rng));
+      // The whole batch in one transaction: each query's charge and outcome still commit together (see
+      // PrivacyBudgetService.chargeAndReleaseBatch), with a fixed number of statements per batch.
+      const outcome = await this.budgets.chargeAndReleaseBatch({
+        budgetId: job.budgetId,
+        jobId,
+        items: pending.map((query, i) => ({
           queryId: query.id,
-          event: mechanism.event(histogram, decision),
-          checkEvent: mechanism.checkEvent(histogram),
-          release: (tx) =>
-            this.jobs.recordOutcome(tx, {
-              jobId,
-              queryId: query.id,
-              ...decision,
-              histogram: { counts: histogram.counts, voters: histogram.voters },
-            }),
-          onRefused: async (tx) => {
-            await this.jobs.recordOutcome(tx, { jobId, queryId: query.id, status: 'refused-budget', label: null });
-          },
-        });
-        if (outcome.status === 'refused-budget') {
-          const closed = await this.jobs.closePending(jobId, 'refused-budget');
-          await this.jobs.transition(jobId, ['running'], 'budget-exhausted', 'BUDGET_EXHAUSTED');
-          this.logger.info(
-            { jobId, refusedForBudget: closed + 1 },
-            'privacy budget exhausted: remaining queries refused',
-          );
-          return 'budget-exhausted';
-        }
+          event: mechanism.event(histograms[i]!, decisions[i]!),
+          checkEvent: mechanism.checkEvent(histograms[i]!),
+        })),
+        release: (tx, charged) =>
+          this.jobs.recordOutcomes(
+            tx,
+            jobId,
+            charged.map((i) => ({
+              queryId: pending[i]!.id,
+              ...decisions[i]!,
+              histogram: { counts: histograms[i]!.counts, voters: histograms[i]!.voters },
+            })),
+          ),
+        onRefused: async (tx, i) => {
+          await this.jobs.recordOutcomes(tx, jobId, [
+            { queryId: pending[i]!.id, status: 'refused-budget', label: null },
+          ]);
+        },
+      });
+      if (outcome.refused) {
+        const closed = await this.jobs.closePending(jobId, 'refused-budget');
+        await this.jobs.transition(jobId, ['running'], 'budget-exhausted', 'BUDGET_EXHAUSTED');
+        this.logger.info(
+          { jobId, refusedForBudget: closed + 1 },
+          'privacy budget exhausted: remaining queries refused',
+        );
+        return 'budget-exhausted';
       }
     }
   }

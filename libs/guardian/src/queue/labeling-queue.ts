@@ -42,7 +42,10 @@ export class LabelingQueue {
   }
 
   async work(handler: (jobId: string) => Promise<void>): Promise<void> {
-    await this.boss.work<{ jobId: string }>(LABELING_QUEUE, { batchSize: 1 }, async ([job]) => {
+    // pg-boss's shortest polling interval (default 2 s): a new labeling job starts within half a second, for one
+    // small query every 0.5 s per idle worker.
+    const options = { batchSize: 1, pollingIntervalSeconds: 0.5 };
+    await this.boss.work<{ jobId: string }>(LABELING_QUEUE, options, async ([job]) => {
       if (job) await handler(job.data.jobId);
     });
   }
