@@ -96,4 +96,22 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // libs/crypto may also import node-seal (SEAL in WebAssembly); otherwise the same rules as above.
+    files: ['libs/crypto/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportDeclaration[source.value!=/^(\\.{1,2}\\/|node:crypto$|node-seal(\\/|$))/]',
+          message: PURE_LIB_MESSAGE,
+        },
+        { selector: 'ExportAllDeclaration[source.value!=/^\\.{1,2}\\//]', message: PURE_LIB_MESSAGE },
+        { selector: 'ExportNamedDeclaration[source.value!=/^\\.{1,2}\\//][source]', message: PURE_LIB_MESSAGE },
+        { selector: 'ImportExpression', message: PURE_LIB_MESSAGE },
+        { selector: "CallExpression[callee.name='require']", message: PURE_LIB_MESSAGE },
+      ],
+    },
+  },
 );

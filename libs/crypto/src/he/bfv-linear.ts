@@ -1,0 +1,401 @@
+import type { CipherText } from 'node-seal/implementation/cipher-text.js';
+import type { PlainText } from 'node-seal/implementation/plain-text.js';
+import { CryptoError } from '../errors/crypto-error.js';
+import { PrimeField } from '../ring/prime-field.js';
+import { CryptoRng } from '../rng/crypto-rng.js';
+import type { Rng } from '../rng/rng.js';
+import type { HeContext } from './he-context.js';
+import type { HeKeyPair, HePublicKey } from './he-keys.js';
+import { addFloodingNoise, floodingBits, freshNoiseBound } from './noise-flooding.js';
+import { withSealScope } from './seal-scope.js';
+
+/**
+ * Encrypted linear heads with BFV coefficient encoding (the CaPC protocol, Choquette-Choo et al., ICLR 2021, with
+ * a linear model): the querying party encrypts its quantized feature vector x as the polynomial
+ * X(z) = sum_j x_j z^j; the teacher multiplies once by its weight polynomial
+ * P(z) = sum_i sum_j W_ij z^(i d + d - 1 - j) (each row reversed), so that coefficient i d + d - 1 of X P is
+ * exactly sum_j W_ij x_j = (W x)_i. Degrees stay below N ((k + 1) d <= N + 1), so nothing wraps around. No
+ * rotations, no Galois or relinearisation keys.
+ */
+export interface LinearHeadShape {
+  /** d: length of the feature vector. */
+  readonly features: number;
+  /** k: number of classes (logits). */
+  readonly classes: number;
+}
+
+/** A linear head in fixed point: integer weights (k x d, row-major), integer bias, and the feature bound. */
+export interface QuantizedLinearHead extends LinearHeadShape {
+  readonly weights: ArrayLike<number>;
+  readonly bias: ArrayLike<number>;
+  /** Every quantized feature satisfies |x_j| <= maxAbsFeature (the querying party clamps to it). */
+  readonly maxAbsFeature: number;
+}
+
+/** Coefficient of the product polynomial that holds logit i. */
+export function logitCoefficient(shape: LinearHeadShape, i: number): number {
+  return i * shape.features + shape.features - 1;
+}
+
+function checkShape(degree: number, shape: LinearHeadShape): void {
+  const { features: d, classes: k } = shape;
+  if (!Number.isInteger(d) || !Number.isInteger(k) || d < 1 || k < 1) {
+    throw new CryptoError('INVALID_ARGUMENT', 'linear head: features and classes must be positive integers');
+  }
+  if ((k + 1) * d > degree + 1) {
+    throw new CryptoError('PARAMETERS_INSUFFICIENT', `linear head: (classes + 1) * features must be <= ${degree + 1}`);
+  }
+}
+
+/** Largest |logit| the head can produce on admissible features. */
+export function maxAbsLogit(head: QuantizedLinearHead): number {
+  let max = 0;
+  for (let i = 0; i < head.classes; i++) {
+    let row = Math.abs(head.bias[i]);
+    for (let j = 0; j < head.features; j++) row += Math.abs(head.weights[i * head.features + j]) * head.maxAbsFeature;
+    max = Math.max(max, row);
+  }
+  return max;
+}
+
+/** The plaintext reference: W x + b over the integers. */
+export function linearLogits(head: QuantizedLinearHead, features: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < head.classes; i++) {
+    let acc = head.bias[i];
+    for (let j = 0; j < head.features; j++) acc += head.weights[i * head.features + j] * features[j];
+    out.push(acc);
+  }
+  return out;
+}
+
+/** Rounds real values to fixed point (value * scale), clamping to [-maxAbs, maxAbs]. */
+export function quantize(values: ArrayLike<number>, scale: number, maxAbs: number): Int32Array {
+  if (!(scale > 0) || !Number.isInteger(maxAbs) || maxAbs < 0 || maxAbs > 2 ** 31 - 1) {
+    throw new CryptoError('INVALID_ARGUMENT', 'quantize: scale must be > 0 and maxAbs an integer below 2^31');
+  }
+  return Int32Array.from({ length: values.length }, (_, i) => {
+    const v = values[i];
+    if (!Number.isFinite(v)) throw new CryptoError('INVALID_ARGUMENT', 'quantize: non-finite value');
+    return Math.max(-maxAbs, Math.min(maxAbs, Math.round(v * scale)));
+  });
+}
+
+export interface BfvTeacherOptions {
+  /**
+   * Statistical security (bits) of the noise flooding that hides the teacher's weights from the key holder, who
+   * could otherwise read W off the noise of the response (circuit privacy, semi-honest querying party).
+   * Default 40; 0 disables flooding (only for parameters too small for it, e.g. BFV_4096 — see README).
+   */
+  readonly floodingSecurityBits?: number;
+}
+
+export interface BfvTeacherResponse {
+  /** Enc(W x + b + r): goes to the querying party, whose decryption is its share. */
+  readonly response: Uint8Array;
+  /** -r at the logit positions (mod t): the teacher's additive share of the logits. */
+  readonly share: Uint32Array;
+}
+
+/**
+ * The teacher's side: holds the weight polynomial and answers encrypted queries with one ciphertext x plaintext
+ * product plus a fresh public-key encryption of a uniformly random mask r over all N coefficients. Adding a
+ * fresh encryption of r is adding the plaintext r and a fresh encryption of zero: the querying party's
+ * decryption — the logits and the cross terms around them — is uniformly random (perfect hiding), and the
+ * response is re-randomised (unlinkable to the query ciphertext). The flooding noise in that encryption hides W
+ * from the noise; a modulus switch to the smallest level that still decrypts shrinks the response.
+ */
+export class BfvLinearTeacher {
+  readonly shape: LinearHeadShape;
+  /** b: flooding noise is uniform in [-2^b, 2^b); undefined when flooding is off. */
+  readonly floodingBits: number | undefined;
+  /** RNS primes kept in responses. */
+  readonly responsePrimes: number;
+  private readonly field: PrimeField;
+  private readonly logitPositions: number[];
+  private readonly bias: Uint32Array;
+  private disposed = false;
+
+  private constructor(
+    readonly context: HeContext,
+    head: QuantizedLinearHead,
+    private readonly weights: PlainText,
+    flooding: number | undefined,
+    responsePrimes: number,
+  ) {
+    this.shape = { features: head.features, classes: head.classes };
+    this.field = new PrimeField(context.plainModulus!);
+    this.floodingBits = flooding;
+    this.responsePrimes = responsePrimes;
+    this.logitPositions = Array.from({ length: head.classes }, (_, i) => logitCoefficient(head, i));
+    this.bias = Uint32Array.from({ length: head.classes }, (_, i) => this.field.fromSigned(head.bias[i]));
+  }
+
+  /** Encodes the head once; checks that logits fit (|W x + b| < t / 4) and the noise budget (exact decryption). */
+  static prepare(context: HeContext, head: QuantizedLinearHead, options: BfvTeacherOptions = {}): BfvLinearTeacher {
+    if (context.scheme !== 'bfv' || context.plainModulus === undefined) {
+      throw new CryptoError('INVALID_ARGUMENT', 'BFV linear heads need a BFV context');
+    }
+    const N = context.degree;
+    checkShape(N, head);
+    const { features: d, classes: k } = head;
+    const t = context.plainModulus;
+    if (head.weights.length !== k * d || head.bias.length !== k) {
+      throw new CryptoError('INVALID_ARGUMENT', 'linear head: weights must be k x d and bias k long');
+    }
+    let l1 = 0;
+    for (let i = 0; i < k * d; i++) {
+      const w = head.weights[i];
+      if (!Number.isSafeInteger(w)) throw new CryptoError('INVALID_ARGUMENT', 'linear head: weights must be integers');
+      l1 += Math.abs(w);
+    }
+    for (let i = 0; i < k; i++) {
+      if (!Number.isSafeInteger(head.bias[i])) throw new CryptoError('INVALID_ARGUMENT', 'linear head: integer bias');
+    }
+    if (!Number.isSafeInteger(head.maxAbsFeature) || head.maxAbsFeature < 0) {
+      throw new CryptoError('INVALID_ARGUMENT', 'linear head: maxAbsFeature must be a non-negative integer');
+    }
+    // |logit| < t / 4 keeps the centred reconstruction exact and every pairwise difference below t / 2, as the
+    // secure argmax requires.
+    if (maxAbsLogit(head) >= t / 4) {
+      throw new CryptoError('PARAMETERS_INSUFFICIENT', 'linear head: logits can reach t / 4; quantize more coarsely');
+    }
+
+    // Worst-case noise: fresh query noise times ||W||_1, the mask's rounding, the re-randomising encryption.
+    const fresh = freshNoiseBound(N);
+    const evaluated = fresh * (Math.max(l1, 1) + 1) + 1;
+    const lambda = options.floodingSecurityBits ?? 40;
+    if (!Number.isInteger(lambda) || lambda < 0 || lambda > 128) {
+      throw new CryptoError('INVALID_ARGUMENT', 'floodingSecurityBits must be an integer in [0, 128]');
+    }
+    const bits = lambda === 0 ? undefined : floodingBits(N, evaluated, lambda);
+    const total = evaluated + (bits === undefined ? 0 : 2 ** bits);
+    const log2 = (primes: readonly bigint[]): number => primes.reduce((s, q) => s + Math.log2(Number(q)), 0);
+    const dataLog2Q = log2(context.moduliAt(context.dataPrimes));
+    // Decryption is exact while |noise| < q / (2t); keep a factor 2 of margin: |noise| <= q / (4t).
+    const budget = (logQ: number): number => logQ - Math.log2(t) - 2;
+    if (Math.log2(total) >= budget(dataLog2Q)) {
+      throw new CryptoError(
+        'PARAMETERS_INSUFFICIENT',
+        bits === undefined
+          ? 'linear head: the noise exceeds the budget of these parameters'
+          : 'linear head: no room for noise flooding in these parameters (use BFV_8192, or floodingSecurityBits: 0)',
+      );
+    }
+    // Smallest level that still decrypts after modulus switching: the noise scales by q'/q, and each switch adds
+    // at most (1 + ||s||_1) / 2 <= (N + 1) / 2 of rounding noise.
+    let responsePrimes = context.dataPrimes;
+    for (let primes = 1; primes < context.dataPrimes; primes++) {
+      const logQ = log2(context.moduliAt(primes));
+      const switched = total * 2 ** (logQ - dataLog2Q) + ((context.dataPrimes - primes) * (N + 1)) / 2;
+      if (Math.log2(switched) < budget(logQ)) {
+        responsePrimes = primes;
+        break;
+      }
+    }
+
+    const coefficients = new Uint32Array(N);
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < d; j++) {
+        const w = head.weights[i * d + j];
+        coefficients[i * d + d - 1 - j] = w < 0 ? w + t : w;
+      }
+    }
+    const { runtime } = context;
+    const weights = withSealScope(runtime, (scope) => scope.keep(context.bfvPlaintext(scope, coefficients)));
+    coefficients.fill(0);
+    return new BfvLinearTeacher(context, head, weights, bits, responsePrimes);
+  }
+
+  /**
+   * Everything of a response that does not depend on the query, for one query: a uniform mask r over all N
+   * coefficients (plus the bias at the logit positions), encrypted under the querying party's public key — a
+   * fresh encryption, so adding it also re-randomises the response — with the flooding noise added to it.
+   * Precompute these while idle to take the public-key encryption off the query path. Single use.
+   */
+  createResponseMask(publicKey: HePublicKey, rng: Rng = new CryptoRng()): BfvResponseMask {
+    this.assertUsable(publicKey);
+    const { context } = this;
+    const { runtime } = context;
+    const { seal } = runtime;
+    const N = context.degree;
+    const field = this.field;
+    const mask = field.randomVector(N, rng);
+    const share = new Uint32Array(this.shape.classes);
+    this.logitPositions.forEach((position, i) => {
+      share[i] = field.neg(mask[position]);
+      mask[position] = field.add(mask[position], this.bias[i]);
+    });
+    const ciphertext = withSealScope(runtime, (scope) => {
+      const plain = context.bfvPlaintext(scope, mask);
+      mask.fill(0);
+      return runtime.guard('RUNTIME_FAILURE', 'response mask', () => {
+        const fresh = scope.track(publicKey.encryptor.encrypt(plain) as CipherText);
+        if (this.floodingBits === undefined) return scope.keep(fresh);
+        const blob = fresh.saveArray(seal.ComprModeType.none);
+        const dataOffset = blob.length - 2 * context.dataPrimes * N * 8;
+        addFloodingNoise(blob, dataOffset, N, context.moduliAt(context.dataPrimes), this.floodingBits, rng);
+        const flooded = scope.track(seal.CipherText());
+        flooded.loadArray(context.sealContext, blob);
+        blob.fill(0);
+        return scope.keep(flooded);
+      });
+    });
+    return new BfvResponseMask(this, publicKey, ciphertext, share);
+  }
+
+  /**
+   * Answers one encrypted query: Enc(W x) + Enc(r + b) (+ flooding), switched down to `responsePrimes`. Returns
+   * the response for the querying party and the teacher's share -r. The query must be a fresh encryption at the
+   * first data level (full or seeded form). Uses `options.mask` if given (see createResponseMask).
+   */
+  evaluate(
+    query: Uint8Array,
+    publicKey: HePublicKey,
+    options: { rng?: Rng; mask?: BfvResponseMask } = {},
+  ): BfvTeacherResponse {
+    this.assertUsable(publicKey);
+    const mask = options.mask ?? this.createResponseMask(publicKey, options.rng);
+    const { ciphertext: maskCiphertext, share } = mask.consume(this, publicKey);
+    const { context } = this;
+    const { runtime } = context;
+    try {
+      return withSealScope(runtime, (scope) => {
+        const ct = context.importCiphertext(scope, query, { primes: [context.dataPrimes], seeded: true });
+        return runtime.guard('INVALID_CIPHERTEXT', 'evaluate', () => {
+          const product = scope.track(context.evaluator.multiplyPlain(ct, this.weights) as CipherText);
+          context.evaluator.add(product, maskCiphertext, product);
+          let out = product;
+          for (let primes = context.dataPrimes; primes > this.responsePrimes; primes--) {
+            out = scope.track(context.evaluator.cipherModSwitchToNext(out) as CipherText);
+          }
+          return { response: context.exportCiphertext(out), share };
+        });
+      });
+    } finally {
+      runtime.free(maskCiphertext);
+    }
+  }
+
+  private assertUsable(publicKey: HePublicKey): void {
+    if (this.disposed) throw new CryptoError('DISPOSED', 'this teacher head was disposed');
+    if (publicKey.context.id !== this.context.id) {
+      throw new CryptoError('CONTEXT_MISMATCH', 'the public key belongs to other HE parameters');
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.context.runtime.free(this.weights);
+  }
+}
+
+/**
+ * One precomputed response mask of a teacher (see BfvLinearTeacher.createResponseMask): usable for exactly one
+ * query under one public key; a second use is refused (CORRELATION_REUSED), since two responses under one mask
+ * would reveal the difference of two logit vectors to the querying party. Dispose unused masks.
+ */
+export class BfvResponseMask {
+  private ciphertext: CipherText | undefined;
+
+  /** @internal */
+  constructor(
+    private readonly teacher: BfvLinearTeacher,
+    private readonly publicKey: HePublicKey,
+    ciphertext: CipherText,
+    private readonly share: Uint32Array,
+  ) {
+    this.ciphertext = ciphertext;
+  }
+
+  get used(): boolean {
+    return this.ciphertext === undefined;
+  }
+
+  /** @internal Hands the ciphertext (now owned by the caller) and the teacher's share over, once. */
+  consume(teacher: BfvLinearTeacher, publicKey: HePublicKey): { ciphertext: CipherText; share: Uint32Array } {
+    if (!this.ciphertext) throw new CryptoError('CORRELATION_REUSED', 'this response mask was already used');
+    if (teacher !== this.teacher || publicKey !== this.publicKey) {
+      throw new CryptoError('INVALID_ARGUMENT', 'this response mask belongs to another teacher head or public key');
+    }
+    const ciphertext = this.ciphertext;
+    this.ciphertext = undefined;
+    return { ciphertext, share: this.share.slice() };
+  }
+
+  dispose(): void {
+    if (!this.ciphertext) return;
+    this.teacher.context.runtime.free(this.ciphertext);
+    this.ciphertext = undefined;
+    this.share.fill(0);
+  }
+}
+
+/** The querying party's side: encrypts feature vectors and turns responses into its shares of the logits. */
+export class BfvLinearClient {
+  private readonly field: PrimeField;
+
+  constructor(
+    readonly keys: HeKeyPair,
+    readonly shape: LinearHeadShape,
+    /** Quantized features are clamped to [-maxAbsFeature, maxAbsFeature]; must match the teachers' bound. */
+    readonly maxAbsFeature: number,
+  ) {
+    const { context } = keys;
+    if (context.scheme !== 'bfv' || context.plainModulus === undefined) {
+      throw new CryptoError('INVALID_ARGUMENT', 'BFV linear heads need a BFV context');
+    }
+    checkShape(context.degree, shape);
+    this.field = new PrimeField(context.plainModulus);
+  }
+
+  /** Encrypts integer features (seeded symmetric encryption, about half the size of a full ciphertext). */
+  encryptQuery(features: ArrayLike<number>): Uint8Array {
+    const { context } = this.keys;
+    if (features.length !== this.shape.features) {
+      throw new CryptoError('INVALID_ARGUMENT', `query: expected ${this.shape.features} features`);
+    }
+    const coefficients = new Uint32Array(features.length);
+    for (let j = 0; j < features.length; j++) {
+      const x = features[j];
+      if (!Number.isSafeInteger(x)) throw new CryptoError('INVALID_ARGUMENT', 'query: features must be integers');
+      coefficients[j] = this.field.fromSigned(Math.max(-this.maxAbsFeature, Math.min(this.maxAbsFeature, x)));
+    }
+    const { runtime } = context;
+    return withSealScope(runtime, (scope) => {
+      const plain = context.bfvPlaintext(scope, coefficients);
+      coefficients.fill(0);
+      return runtime.guard('RUNTIME_FAILURE', 'encrypt', () => {
+        const serializable = scope.track(this.keys.encryptor.encryptSymmetricSerializable(plain));
+        return context.exportSeededCiphertext(serializable, 1);
+      });
+    });
+  }
+
+  /** Decrypts a teacher's response: the querying party's share (mod t) of each logit. */
+  decryptShare(response: Uint8Array): Uint32Array {
+    const { context } = this.keys;
+    const { runtime } = context;
+    return withSealScope(runtime, (scope) => {
+      const ct = context.importCiphertext(scope, response);
+      const plain = runtime.guard('INVALID_CIPHERTEXT', 'decrypt', () =>
+        scope.track(this.keys.decryptor.decrypt(ct) as PlainText),
+      );
+      const coefficients = context.readBfvPlaintext(plain);
+      const share = Uint32Array.from(
+        { length: this.shape.classes },
+        (_, i) => coefficients[logitCoefficient(this.shape, i)],
+      );
+      coefficients.fill(0);
+      return share;
+    });
+  }
+}
+
+/** Adds the two parties' shares and returns the logits in the centred representation (exact when |logit| < t / 2). */
+export function reconstructLogits(modulus: number, first: ArrayLike<number>, second: ArrayLike<number>): number[] {
+  const field = new PrimeField(modulus);
+  if (first.length !== second.length) throw new CryptoError('INVALID_ARGUMENT', 'share lengths differ');
+  return Array.from({ length: first.length }, (_, i) => field.toSigned(field.add(first[i], second[i])));
+}
