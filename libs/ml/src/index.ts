@@ -54,3 +54,21 @@ export { predictVotes, predictVotesAsync, votesOfQuery } from './inference/ensem
 export type { ClassVotes, MultiLabelVotes, PredictVotesOptions, VoteMatrix } from './inference/ensemble.inference.js';
 export { histogramOf, voteHistogram } from './inference/vote.histogram.js';
 export { predictProbabilities } from './inference/probabilities.predictor.js';
+
+// Student
+export { trainStudent } from './student/student.trainer.js';
+export { studentModelSpec } from './student/student.model.js';
+export type { StrongAugmentation } from './student/student.augmentation.js';
+export { buildModelCard } from './student/model-card.js';
+export type { ModelCardInput } from './student/model-card.js';
+export { exportStudent, loadExportedStudent, MODEL_CARD_FILE } from './student/student.exporter.js';
+export type { ExportedStudent } from './student/student.exporter.js';
+export type {
+  ModelCard,
+  ModelCardPrivacy,
+  StudentMethod,
+  StudentProgress,
+  StudentTrainingData,
+  StudentTrainOptions,
+  StudentTrainResult,
+} from './student/student.types.js';
