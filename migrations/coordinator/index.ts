@@ -4,6 +4,7 @@ import { AppendOnlyLedgerAndAudit1795450500000 } from './1795450500000-append-on
 import { BudgetDataIndependentRdp1795452264195 } from './1795452264195-budget-data-independent-rdp.js';
 import { PartyGuardianKey1795452862638 } from './1795452862638-party-guardian-key.js';
 import { QueryBaseline1795454459787 } from './1795454459787-query-baseline.js';
+import { StudentRegistryAndEvaluationData1795461052188 } from './1795461052188-student-registry-and-evaluation-data.js';
 
 export const coordinatorMigrations: Function[] = [
   InitialSchema1795450470524,
@@ -11,4 +12,5 @@ export const coordinatorMigrations: Function[] = [
   BudgetDataIndependentRdp1795452264195,
   PartyGuardianKey1795452862638,
   QueryBaseline1795454459787,
+  StudentRegistryAndEvaluationData1795461052188,
 ];

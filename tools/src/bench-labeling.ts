@@ -33,12 +33,14 @@ import {
   createModel,
   defaultModelSpec,
   deserializeModel,
+  featureShape,
   initTensorflow,
   loadMnist,
   MNIST_SCHEMA,
   predictVotes,
   serializeModel,
   type BackendName,
+  type FeatureMatrix,
 } from '@conclave/ml';
 
 const PER_PARTITION = 240; // PATE's MNIST teachers: 60,000 / 250
@@ -49,7 +51,7 @@ const EPSILON_LIMIT = 100; // the api's largest budget: far more than N <= 10,00
 const DELTA = 1e-5;
 const DEFAULT_BATCH = 256; // the aggregator's LABELING_BATCH_SIZE default (apps/aggregator/src/aggregator.env.ts)
 const GOAL = 0.2;
-const JOB_POLL_MS = 250; // the job's completion is seen at most this late
+const JOB_POLL_MS = 100; // how often the job's row is read; its end is taken from the row, not from the poll
 const DATASET = 'mnist';
 const IDS = 'abcdefghijklmnopqrstuvwxyz';
 
@@ -84,13 +86,16 @@ async function inferenceWorker(): Promise<void> {
   }
   const data = await loadMnist({ split: 'test', offset: 0, count: init.queries });
   const size = 28 * 28;
-  const batches: Float32Array[][] = [];
+  // Each batch as the feature matrix the teacher service decodes a vote request into (vote.service.ts), so that
+  // the timed work is exactly the service's inference: predictVotes on that matrix.
+  const batches: FeatureMatrix[] = [];
   for (let start = 0; start < init.queries; start += init.batchSize) {
-    const batch: Float32Array[] = [];
-    for (let q = start; q < Math.min(init.queries, start + init.batchSize); q++) {
-      batch.push(data.features.subarray(q * size, (q + 1) * size));
-    }
-    batches.push(batch);
+    const count = Math.min(init.batchSize, init.queries - start);
+    batches.push({
+      features: data.features.slice(start * size, (start + count) * size),
+      featureShape: featureShape(MNIST_SCHEMA),
+      count,
+    });
   }
   predictVotes(models, batches[0]!); // warm-up: kernels and buffers
   port.on('message', (message: ToWorker) => {
@@ -567,6 +572,8 @@ async function main(): Promise<void> {
       // every job). Each job has its own budget and asks the same N queries.
       interface JobRun {
         seconds: number;
+        /** When the bench's poll saw the job completed (up to JOB_POLL_MS later). */
+        polledSeconds: number;
         timeline: Awaited<ReturnType<typeof jobTimeline>>;
         cpu: Record<string, number>;
         load: number[];
@@ -576,6 +583,7 @@ async function main(): Promise<void> {
       const runJob = async (k: number) => {
         const loadBefore = loadavgNow();
         const cpuBefore = cpuSnapshot(platform);
+        const t0Wall = Date.now();
         const t0 = performance.now();
         const created = await call<{ id: string }>(`${api.url}/v1/jobs`, {
           key: setup.partyKey,
@@ -587,27 +595,49 @@ async function main(): Promise<void> {
             maxQueries: N,
           },
         });
-        let job: JobView;
+        // Watched through the job's row (a primary-key read): the api's job view counts every query by status, and
+        // polling it while the job runs would load the database the job is measured on.
+        const watch = new pg.Client({ connectionString: platform.coordinatorUrl });
+        await watch.connect();
         let lastLog = performance.now();
-        for (;;) {
-          job = await call<JobView>(`${api.url}/v1/jobs/${created.id}`, { key: setup.partyKey });
-          if (job.status !== 'queued' && job.status !== 'running') break;
-          if (performance.now() - lastLog > 2000) {
-            lastLog = performance.now();
-            log(`job ${k + 1} ${job.status}: ${job.queries.answered ?? 0}/${N} answered`);
+        try {
+          for (;;) {
+            const { rows } = await watch.query<{ status: string; answered: number }>(
+              `SELECT "status", "queries_answered" AS answered FROM "labeling_job" WHERE "id" = $1`,
+              [created.id],
+            );
+            if (rows[0]?.status !== 'queued' && rows[0]?.status !== 'running') break;
+            if (performance.now() - lastLog > 2000) {
+              lastLog = performance.now();
+              log(`job ${k + 1} ${rows[0].status}: ${rows[0].answered}/${N} answered`);
+            }
+            await sleep(JOB_POLL_MS);
+            if (interrupted) throw new Interrupted();
           }
-          await sleep(JOB_POLL_MS);
-          if (interrupted) throw new Interrupted();
+        } finally {
+          await watch.end();
         }
-        const seconds = (performance.now() - t0) / 1000;
+        const polledSeconds = (performance.now() - t0) / 1000;
         const cpu = cpuGroups(cpuDelta(cpuBefore, cpuSnapshot(platform)));
+        const job = await call<JobView>(`${api.url}/v1/jobs/${created.id}`, { key: setup.partyKey });
         if (job.status !== 'completed' || job.queries.answered !== N) {
           throw new Error(
             `job ${k + 1} ended ${job.status} (${job.errorCode ?? 'no error code'}): ${JSON.stringify(job.queries)}`,
           );
         }
         const timeline = await jobTimeline(platform.coordinatorUrl, job.id);
-        jobRuns.push({ seconds: round(seconds, 3), timeline, cpu, load: loadBefore });
+        // The job ends when the guardian marks it completed (the row's updated_at; the database runs on this
+        // machine's clock), not when the next poll happens to see it: the poll's delay is the bench's, not the
+        // platform's.
+        const ended = timeline.completedAtMs === null ? null : (timeline.completedAtMs - t0Wall) / 1000;
+        const seconds = ended !== null && ended > 0 && ended <= polledSeconds ? ended : polledSeconds;
+        jobRuns.push({
+          seconds: round(seconds, 3),
+          polledSeconds: round(polledSeconds, 3),
+          timeline,
+          cpu,
+          load: loadBefore,
+        });
         log(
           `job ${k + 1} completed: ${N} queries answered in ${seconds.toFixed(2)} s (${(N / seconds).toFixed(1)} queries/s; pg-boss pickup ${fmt(timeline.pickupSec)} s)`,
         );
@@ -659,7 +689,7 @@ async function main(): Promise<void> {
         `setting: ${S} teacher services x ${P} partitions = ${teachers} MLP teachers (${PER_PARTITION} images each, ${options.epochs} epochs), ${N} MNIST test queries, guardian batch ${B}, GNMax sigma ${SIGMA}, embedded database, TensorFlow.js ${pool.backend}`,
         `steps: boot ${steps.bootSec} s, load ${steps.loadSec} s (${teachers * PER_PARTITION} images), train ${steps.trainSec} s, setup ${steps.setupSec} s, warm-up ${steps.warmupSec} s, ${options.jobs} jobs and the bounds ${steps.measurementsSec} s`,
         `end to end (job created -> completed: api, pg-boss, guardian, teachers over HTTP, database, accounting): runs ${runsOf(jobRuns)} s -> best ${best.seconds} s = ${queriesPerSec.toFixed(1)} queries/s`,
-        `  in the best run: pg-boss pickup ${fmt(t.pickupSec)} s; first batch charged ${fmt(t.firstChargeSec)} s after creation; first -> last batch charged ${fmt(t.chargeSpanSec)} s`,
+        `  in the best run: pg-boss pickup ${fmt(t.pickupSec)} s; first batch charged ${fmt(t.firstChargeSec)} s after creation; first -> last batch charged ${fmt(t.chargeSpanSec)} s; last batch charged -> completed ${fmt(t.completionSec)} s (the poll saw it ${fmt(best.polledSeconds - best.seconds)} s later)`,
         `inference bound (predictVotes of ${P} models per service, ${S} services in parallel as worker threads, batches of ${B}): runs ${runsOf(inferenceRuns)} s -> best ${steps.inferenceBoundSec} s = ${inferenceBoundQueriesPerSec.toFixed(1)} queries/s (${inferenceCpu} CPU s)`,
         `teacher vote requests over HTTP (POST /v1/votes to the running services, same batches, in parallel): runs ${runsOf(votesRuns)} s -> best ${steps.votesHttpSec} s = ${votesHttpQueriesPerSec.toFixed(1)} queries/s`,
         `overheadFraction = 1 - ${queriesPerSec.toFixed(1)} / ${inferenceBoundQueriesPerSec.toFixed(1)} = ${overheadFraction.toFixed(3)} (goal < ${GOAL}: ${overheadFraction < GOAL ? 'met' : 'NOT met'}); from the means of the runs ${overheadFractionOfMeans.toFixed(3)}`,
@@ -690,6 +720,7 @@ async function main(): Promise<void> {
         backend: pool.backend,
         steps,
         jobRunsSec: jobRuns.map((r) => r.seconds),
+        jobRunsPolledSec: jobRuns.map((r) => r.polledSeconds),
         inferenceRunsSec: inferenceRuns.map((r) => r.seconds),
         votesHttpRunsSec: votesRuns.map((r) => r.seconds),
         bestJob: { ...t, cpuSeconds: best.cpu },
@@ -715,7 +746,7 @@ async function main(): Promise<void> {
           '| measure | runs | best |',
           '|---|---|---|',
           `| end to end: job created → completed (api, pg-boss, guardian, teachers over HTTP, database, accounting) | ${runsOf(jobRuns)} s | ${best.seconds} s → **${queriesPerSec.toFixed(1)} queries/s** |`,
-          `| ↳ best run: pg-boss pickup; first batch charged (after creation); first → last batch charged | | ${fmt(t.pickupSec)} s; ${fmt(t.firstChargeSec)} s; ${fmt(t.chargeSpanSec)} s |`,
+          `| ↳ best run: pg-boss pickup; first batch charged (after creation); first → last batch charged; last charged → completed | | ${fmt(t.pickupSec)} s; ${fmt(t.firstChargeSec)} s; ${fmt(t.chargeSpanSec)} s; ${fmt(t.completionSec)} s |`,
           `| inference bound: predictVotes of ${P} models per service, ${S} services in parallel, batches of ${B} | ${runsOf(inferenceRuns)} s | ${steps.inferenceBoundSec} s → **${inferenceBoundQueriesPerSec.toFixed(1)} queries/s** |`,
           `| teacher vote requests over HTTP (POST /v1/votes), same batches, services in parallel | ${runsOf(votesRuns)} s | ${steps.votesHttpSec} s → ${votesHttpQueriesPerSec.toFixed(1)} queries/s |`,
           `| **overheadFraction** = 1 − end to end / inference bound (goal < ${GOAL}) | from the means: ${overheadFractionOfMeans.toFixed(3)} | **${overheadFraction.toFixed(3)}** — ${overheadFraction < GOAL ? 'met' : 'not met'} |`,
@@ -724,7 +755,7 @@ async function main(): Promise<void> {
           `| accuracy on the queries | | ensemble plurality ${(100 * pluralityAccuracy).toFixed(1)}%, released labels ${(100 * labelAccuracy).toFixed(1)}% |`,
           `| other steps | | boot ${steps.bootSec} s, load ${steps.loadSec} s, train ${steps.trainSec} s, setup ${steps.setupSec} s, warm-up ${steps.warmupSec} s |`,
           '',
-          'The bound is teacher inference alone: the guardian cannot finish before every service has predicted every batch, and batch by batch it waits for the slowest service. It is measured with worker threads (one per service, so that they share the cores as the services do) on models of the services’ architecture, each loaded through serialize → deserialize as the services load theirs. The HTTP vote figure is not the bound: it already contains part of the platform’s overhead (HTTP, JSON, base64 decoding, per-request lookups). Both bounds are measured before and after every job; every measure takes its fastest run (other load only adds time). The teacher model caches are warmed before anything is timed.',
+          `The bound is teacher inference alone: the guardian cannot finish before every service has predicted every batch, and batch by batch it waits for the slowest service. It is measured with worker threads (one per service, so that they share the cores as the services do) on models of the services’ architecture, each loaded through serialize → deserialize as the services load theirs, each batch timed as exactly the call the service makes (predictVotes on the decoded feature matrix). A job’s end to end time runs from the request that creates it to the moment the guardian marks it completed (the job row’s last update; the bench reads that row every ${JOB_POLL_MS} ms, not the api’s job view, which counts every query). The HTTP vote figure is not the bound: it already contains part of the platform’s overhead (HTTP, JSON, base64 decoding, per-request lookups). Both bounds are measured before and after every job; every measure takes its fastest run (other load only adds time). The teacher model caches are warmed before anything is timed.`,
           '<!-- bench:labeling:end -->',
         ]);
         log('docs/benchmarks.md: bench:labeling section written');
@@ -746,13 +777,23 @@ function fmt(x: number | null): string {
 async function jobTimeline(
   coordinatorUrl: string,
   jobId: string,
-): Promise<{ pickupSec: number | null; firstChargeSec: number | null; chargeSpanSec: number | null }> {
+): Promise<{
+  pickupSec: number | null;
+  firstChargeSec: number | null;
+  chargeSpanSec: number | null;
+  /** Last batch charged → job marked completed. */
+  completionSec: number | null;
+  /** When the guardian marked the job completed (epoch ms; its last update). */
+  completedAtMs: number | null;
+}> {
   const db = new pg.Client({ connectionString: coordinatorUrl });
   await db.connect();
   try {
-    const job = await db.query<{ created: Date; first: Date | null; last: Date | null }>(
-      `SELECT j."created_at" AS created, min(q."answered_at") AS first, max(q."answered_at") AS last
-         FROM "labeling_job" j JOIN "query" q ON q."job_id" = j."id" WHERE j."id" = $1 GROUP BY j."created_at"`,
+    const job = await db.query<{ created: Date; updated: Date; first: Date | null; last: Date | null }>(
+      `SELECT j."created_at" AS created, j."updated_at" AS updated, min(q."answered_at") AS first,
+              max(q."answered_at") AS last
+         FROM "labeling_job" j JOIN "query" q ON q."job_id" = j."id" WHERE j."id" = $1
+        GROUP BY j."created_at", j."updated_at"`,
       [jobId],
     );
     const boss = await db
@@ -770,6 +811,8 @@ async function jobTimeline(
       pickupSec: seconds(pickup?.created, pickup?.started),
       firstChargeSec: seconds(row?.created, row?.first),
       chargeSpanSec: seconds(row?.first, row?.last),
+      completionSec: seconds(row?.last, row?.updated),
+      completedAtMs: row ? row.updated.getTime() : null,
     };
   } finally {
     await db.end();

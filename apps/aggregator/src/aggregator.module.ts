@@ -1,20 +1,33 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { createLogger } from '@conclave/common';
 import {
+  AuditRepository,
   ConsortiumRepository,
   databaseOptionsFor,
   LabelingJobRepository,
   PrivacyBudgetRepository,
   ServiceFoundationModule,
+  TeacherDiscardRepository,
   UnlabeledDatasetRepository,
 } from '@conclave/db';
 import { CryptoRng } from '@conclave/dp';
-import { LabelingQueue, LabelingRunner, PrivacyBudgetService, VoteCollector } from '@conclave/guardian';
+import {
+  LabelingQueue,
+  LabelingRunner,
+  PrivacyBudgetService,
+  TeacherDiscardQueue,
+  TeacherDiscardRunner,
+  VoteCollector,
+} from '@conclave/guardian';
 import { AggregatorEnv } from './aggregator.env.js';
+import { TeacherDiscardWorker } from './discard/teacher-discard.worker.js';
 import { GUARDIAN_LOGGER } from './labeling/labeling.tokens.js';
 import { LabelingWorker } from './labeling/labeling.worker.js';
 
-/** The privacy guardian: the service foundation, and the worker that runs labeling jobs from the queue. */
+/**
+ * The privacy guardian: the service foundation, the worker that runs labeling jobs from the queue, and the one that
+ * discards the teachers of a dataset once its student is accepted.
+ */
 @Module({})
 export class AggregatorModule {
   static register(config: AggregatorEnv): DynamicModule {
@@ -60,6 +73,20 @@ export class AggregatorModule {
             }),
         },
         LabelingWorker,
+        {
+          provide: TeacherDiscardQueue,
+          useFactory: () => new TeacherDiscardQueue(database.databaseUrl!, logger),
+        },
+        {
+          provide: TeacherDiscardRunner,
+          inject: [ConsortiumRepository, TeacherDiscardRepository, AuditRepository],
+          useFactory: (consortia: ConsortiumRepository, discards: TeacherDiscardRepository, audit: AuditRepository) =>
+            new TeacherDiscardRunner(consortia, discards, audit, logger, {
+              timeoutMs: config.TEACHER_TIMEOUT_MS,
+              retries: config.TEACHER_RETRIES,
+            }),
+        },
+        TeacherDiscardWorker,
       ],
     };
   }

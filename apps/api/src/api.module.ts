@@ -3,6 +3,8 @@ import { databaseOptionsFor, ServiceFoundationModule } from '@conclave/db';
 import { createLogger } from '@conclave/common';
 import { LabelingQueue, PrivacyBudgetService } from '@conclave/guardian';
 import { ApiEnv } from './api.env.js';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditService } from './audit/audit.service.js';
 import { BudgetAdminService } from './budgets/budget-admin.service.js';
 import { BudgetController } from './budgets/budget.controller.js';
 import { ConsortiumController } from './consortia/consortium.controller.js';
@@ -21,7 +23,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ServiceFoundationModule.forRoot({ service, database })],
-      controllers: [ConsortiumController, BudgetController, UnlabeledController, JobsController],
+      controllers: [ConsortiumController, BudgetController, UnlabeledController, JobsController, AuditController],
       providers: [
         { provide: ApiEnv, useValue: config },
         ConsortiumService,
@@ -29,6 +31,7 @@ export class ApiModule {
         BudgetAdminService,
         UnlabeledService,
         JobsService,
+        AuditService,
         {
           // The api only enqueues; the guardian's workers take the jobs.
           provide: LabelingQueue,

@@ -19,3 +19,5 @@ export * from './repositories/partition.repository.js';
 export * from './repositories/teacher-model.repository.js';
 export * from './repositories/discard.repository.js';
 export * from './testing/teacher.factory.js';
+export * from './repositories/student-model.repository.js';
+export * from './repositories/teacher-discard.repository.js';

@@ -29,11 +29,24 @@ export class JobsService {
     const unlabeled = await this.unlabeled.findForOwner({ ownerPartyId: partyId, datasetId: dto.unlabeledDatasetId });
     if (!unlabeled || unlabeled.status !== 'ready')
       throw new DomainError('NOT_FOUND', 'No such unlabeled dataset of yours');
+    if (unlabeled.purpose !== 'pool') {
+      // A held-out set must stay unseen by the teachers, or it no longer measures the student fairly.
+      throw new DomainError(
+        'WRONG_DATASET_PURPOSE',
+        'This is an evaluation dataset: it evaluates students and is never labeled by the teachers',
+      );
+    }
     const budget = await this.budgets.findById(dto.budgetId);
     const party = await this.consortia.findParty(partyId);
     const dataset = budget ? await this.consortia.findDataset(budget.consortiumDatasetId) : null;
     if (!budget || !dataset || !party || dataset.consortiumId !== party.consortiumId) {
       throw new DomainError('NOT_FOUND', 'No such budget in your consortium');
+    }
+    if (unlabeled.consortiumDatasetId && unlabeled.consortiumDatasetId !== dataset.id) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        "The unlabeled records follow another dataset's schema than the budget's",
+      );
     }
     if (dataset.teachersDiscardedAt)
       throw new DomainError('TEACHER_DISCARDED', "This dataset's teachers have been discarded");

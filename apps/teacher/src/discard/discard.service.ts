@@ -33,12 +33,12 @@ export class DiscardService {
       {
         dataset,
         discardId: record.id,
-        modelsDeleted: record.modelsDeleted,
+        modelsDeleted: record.repeated ? 0 : record.modelsDeleted,
         dataDeleted: record.dataDeleted,
         keyId: actor.keyId,
         role: actor.role,
       },
-      'teachers discarded',
+      record.repeated ? 'teachers already discarded: the first discard record is returned' : 'teachers discarded',
     );
     return mapDiscard(record);
   }

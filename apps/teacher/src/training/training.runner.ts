@@ -219,6 +219,7 @@ export class TrainingRunner implements OnModuleInit, BeforeApplicationShutdown {
             },
           },
         );
+        this.cache.refresh(job.dataset); // the new teacher votes from the next request on
       } finally {
         model.dispose();
       }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { createLogger, DomainError, type Principal } from '@conclave/common';
@@ -66,7 +66,7 @@ describe('teachers: training, votes and discard', () => {
     partitions = new PartitionRepository(db.dataSource);
     models = new TeacherModelRepository(db.dataSource);
     const discards = new DiscardRepository(db.dataSource);
-    cache = new TeacherModelCache(models);
+    cache = new TeacherModelCache(models, partitions);
     runner = new TrainingRunner(partitions, models, cache, logger);
     training = new TrainingService(partitions, models, runner);
     votes = new VoteService(partitions, discards, cache, 'teacher-test');
@@ -136,6 +136,30 @@ describe('teachers: training, votes and discard', () => {
     expect(again.votes).toEqual(response.votes);
   });
 
+  it('reads the database only when the teachers changed', async () => {
+    const listReady = jest.spyOn(models, 'listReady');
+    const loadReady = jest.spyOn(models, 'loadReady');
+    const list = jest.spyOn(partitions, 'list');
+    try {
+      const first = await votes.vote(request(10));
+      await votes.vote(request(10));
+      expect(listReady).not.toHaveBeenCalled();
+      expect(list).not.toHaveBeenCalled();
+      // A teacher became ready (the training runner's hook): the lists are read again, the loaded models kept.
+      cache.refresh(dataset);
+      const [a, b] = await Promise.all([votes.vote(request(10)), votes.vote(request(10))]);
+      expect(listReady).toHaveBeenCalledTimes(1);
+      expect(list).toHaveBeenCalledTimes(1);
+      expect(loadReady).not.toHaveBeenCalled();
+      expect(a.votes).toEqual(first.votes);
+      expect(b.votes).toEqual(first.votes);
+      await votes.vote(request(10));
+      expect(listReady).toHaveBeenCalledTimes(1);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
   it('validates vote requests and names the query, never its values', async () => {
     const base = request(3);
     const short = {
@@ -163,13 +187,31 @@ describe('teachers: training, votes and discard', () => {
     expect((await validate(tooMany)).map((e) => e.property)).toEqual(['queries']);
     const empty = plainToInstance(VoteRequestDto, { dataset, queries: [] });
     expect((await validate(empty)).map((e) => e.property)).toEqual(['queries']);
+    for (const queries of [
+      [{ queryId: 'a', features: '', extra: 1 }],
+      [{ features: '' }],
+      [
+        { queryId: 'a', features: '' },
+        { queryId: 'x'.repeat(201), features: '' },
+      ],
+      [{ queryId: 'a', features: 5 }],
+      ['a'],
+    ]) {
+      const errors = await validate(plainToInstance(VoteRequestDto, { dataset, queries }));
+      expect(errors.map((e) => e.property)).toEqual(['queries']);
+      expect(Object.values(errors[0]!.constraints!).join()).toMatch(/^queries\.\d: /);
+    }
     expect(await validate(plainToInstance(VoteRequestDto, request(MAX_VOTE_BATCH > 3 ? 3 : 1)))).toEqual([]);
   });
 
   it('replaces a retrained partition’s teacher, and the cache follows', async () => {
     const before = await models.listReady({ datasetName: dataset });
+    const refresh = jest.spyOn(cache, 'refresh');
     await training.start(dataset, { architecture: 'mlp', epochs: 1, seed: 11, partitions: ['p-001'] });
     await runner.whenIdle();
+    // Each teacher that becomes ready refreshes the cache at once (not only at the end of the run).
+    expect(refresh.mock.calls).toEqual([[dataset]]);
+    refresh.mockRestore();
     const after = await models.listReady({ datasetName: dataset });
     expect(after).toHaveLength(2);
     expect(after[0]!.modelId).toBe(before[0]!.modelId);

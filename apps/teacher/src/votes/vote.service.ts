@@ -1,16 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '@conclave/common';
-import { decodeFeatures } from '@conclave/contracts';
 import { DiscardRepository, PartitionRepository, SERVICE_IDENTITY } from '@conclave/db';
-import { featureCount, parseRecordSchema, predictVotes, votesOfQuery, type RecordSchema } from '@conclave/ml';
+import {
+  featureShape,
+  predictVotes,
+  recordSize,
+  votesOfQuery,
+  type FeatureMatrix,
+  type RecordSchema,
+} from '@conclave/ml';
 import type { QueryVotesDto, VoteRequestDto, VoteResponseDto } from './dto/vote.dto.js';
 import { TeacherModelCache } from './teacher-model.cache.js';
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /**
  * Answers the guardian's vote requests: every ready teacher of the dataset votes on every query, in one batched
- * inference. Features and votes are never logged and never appear in an error message.
+ * inference. The teachers and the dataset's schema come from memory (TeacherModelCache): a request reads the
+ * database only when they changed, or to explain why there is no teacher to ask. Features and votes are never
+ * logged and never appear in an error message.
  */
 @Injectable()
 export class VoteService {
@@ -23,14 +29,11 @@ export class VoteService {
 
   async vote(request: VoteRequestDto): Promise<VoteResponseDto> {
     const dataset = request.dataset;
-    const partitions = await this.partitions.list({ datasetName: dataset });
-    if (partitions.length === 0) {
-      throw new DomainError('NOT_FOUND', `This service holds no partition of dataset '${dataset}'`);
-    }
-    const schema = parseRecordSchema(partitions[0]!.recordSchema);
+    const { schema, teachers, models } = await this.cache.votingTeachers(dataset);
+    if (!schema) throw new DomainError('NOT_FOUND', `This service holds no partition of dataset '${dataset}'`);
     const features = decodeQueries(request, schema);
-    const { teachers, models } = await this.cache.modelsFor(dataset);
     if (models.length === 0) {
+      const partitions = await this.partitions.list({ datasetName: dataset });
       if (
         partitions.every((p) => p.status === 'discarded') ||
         (await this.discards.wasDiscarded({ datasetName: dataset }))
@@ -42,6 +45,7 @@ export class VoteService {
         `No teacher of dataset '${dataset}' is ready: the owner must load records and train (POST /v1/datasets/${dataset}/train)`,
       );
     }
+    // Nothing is awaited between taking the models and predicting: a discard cannot dispose them in between.
     const multiLabel = schema.label?.multiLabel === true;
     const matrix = predictVotes(models, features, { multiLabel });
     const votes = request.queries.map((query, q): QueryVotesDto => {
@@ -59,23 +63,38 @@ export class VoteService {
   }
 }
 
-/** Each query's features: exactly featureCount(schema) finite float32 values; errors name the query index only. */
-function decodeQueries(request: VoteRequestDto, schema: RecordSchema): Float32Array[] {
-  const expected = featureCount(schema);
+/**
+ * The queries' features, decoded straight into one feature matrix: each exactly the schema's number of finite
+ * float32 values, in canonical base64; errors name the query index only.
+ */
+function decodeQueries(request: VoteRequestDto, schema: RecordSchema): FeatureMatrix {
+  const shape = featureShape(schema);
+  const expected = recordSize(shape);
+  const matrix: FeatureMatrix = {
+    features: new Float32Array(request.queries.length * expected),
+    featureShape: shape,
+    count: request.queries.length,
+  };
+  const bytes = new Uint8Array(matrix.features.buffer);
   const seen = new Set<string>();
-  return request.queries.map((query, index) => {
+  request.queries.forEach((query, index) => {
     const invalid = (problem: string) =>
       new DomainError('VALIDATION_FAILED', `queries[${index}]: ${problem}`, { query: index });
     if (seen.has(query.queryId)) throw invalid('queryId repeats an earlier query');
     seen.add(query.queryId);
-    const decoded = BASE64.test(query.features) ? decodeFeatures(query.features) : null;
-    if (!decoded) throw invalid('features must be base64 of little-endian float32 values');
-    if (decoded.length !== expected) {
-      throw invalid(`features must hold ${expected} float32 values, found ${decoded.length}`);
+    // Node's decoder skips characters outside the alphabet: a payload is valid only if it encodes back to itself.
+    const decoded = Buffer.from(query.features, 'base64');
+    if (decoded.length % 4 !== 0 || decoded.toString('base64') !== query.features) {
+      throw invalid('features must be base64 of little-endian float32 values');
     }
-    for (let i = 0; i < decoded.length; i++) {
-      if (!Number.isFinite(decoded[i])) throw invalid('features must be finite numbers');
+    if (decoded.length !== expected * 4) {
+      throw invalid(`features must hold ${expected} float32 values, found ${decoded.length / 4}`);
     }
-    return decoded;
+    bytes.set(decoded, index * expected * 4);
+    const values = matrix.features.subarray(index * expected, (index + 1) * expected);
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) throw invalid('features must be finite numbers');
+    }
   });
+  return matrix;
 }

@@ -17,6 +17,10 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'CONFLICT':
     case 'REPLAY_DETECTED':
     case 'BUDGET_EXHAUSTED':
+    case 'JOB_NOT_FINISHED':
+    case 'WRONG_DATASET_PURPOSE':
+    case 'STUDENT_NOT_READY':
+    case 'NO_ACCEPTED_STUDENT':
       return 409;
     case 'TEACHER_DISCARDED':
       return 410;
@@ -35,6 +39,13 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'CONFIG_INVALID':
     case 'INTERNAL':
       return 500;
+    case 'INVALID_HE_PARAMETERS':
+    case 'HE_CONTEXT_MISMATCH':
+    case 'INVALID_HE_KEY':
+    case 'INVALID_PROTOCOL_MESSAGE':
+      return 400;
+    case 'PROTOCOL_OUT_OF_ORDER':
+      return 409;
     default: {
       const unreachable: never = code;
       return unreachable;

@@ -8,6 +8,7 @@ import { PartyEntity } from './coordinator/party.entity.js';
 import { PrivacyBudgetEntity } from './coordinator/privacy-budget.entity.js';
 import { QueryEntity } from './coordinator/query.entity.js';
 import { StudentModelEntity } from './coordinator/student-model.entity.js';
+import { TeacherDiscardEntity } from './coordinator/teacher-discard.entity.js';
 import { UnlabeledDatasetEntity } from './coordinator/unlabeled-dataset.entity.js';
 import { UnlabeledRecordEntity } from './coordinator/unlabeled-record.entity.js';
 import { VoteHistogramEntity } from './coordinator/vote-histogram.entity.js';
@@ -27,6 +28,7 @@ export {
   PrivacyBudgetEntity,
   QueryEntity,
   StudentModelEntity,
+  TeacherDiscardEntity,
   UnlabeledDatasetEntity,
   UnlabeledRecordEntity,
   VoteHistogramEntity,
@@ -40,6 +42,7 @@ export type * from './coordinator/labeling-job.entity.js';
 export type * from './coordinator/privacy-budget.entity.js';
 export type * from './coordinator/query.entity.js';
 export type * from './coordinator/student-model.entity.js';
+export type * from './coordinator/teacher-discard.entity.js';
 export type * from './coordinator/unlabeled-dataset.entity.js';
 export type * from './teacher/partition.entity.js';
 export type * from './teacher/teacher-model.entity.js';
@@ -60,6 +63,7 @@ export const COORDINATOR_ENTITIES = [
   QueryEntity,
   VoteHistogramEntity,
   StudentModelEntity,
+  TeacherDiscardEntity,
   AuditEventEntity,
 ];
 

@@ -11,6 +11,8 @@ import { PartitionRepository } from '../repositories/partition.repository.js';
 import { TeacherModelRepository } from '../repositories/teacher-model.repository.js';
 import { LabelingJobRepository } from '../repositories/labeling-job.repository.js';
 import { UnlabeledDatasetRepository } from '../repositories/unlabeled-dataset.repository.js';
+import { StudentModelRepository } from '../repositories/student-model.repository.js';
+import { TeacherDiscardRepository } from '../repositories/teacher-discard.repository.js';
 
 /**
  * The service's database for NestJS: opens (and migrates) it at boot, closes it at shutdown,
@@ -27,6 +29,8 @@ export class DatabaseModule {
             ConsortiumRepository,
             UnlabeledDatasetRepository,
             LabelingJobRepository,
+            StudentModelRepository,
+            TeacherDiscardRepository,
           ]
         : [];
     const teacherOnly =

@@ -33,4 +33,25 @@ export class AuditRepository {
   async recent(limit = 100): Promise<AuditEventEntity[]> {
     return this.dataSource.getRepository(AuditEventEntity).find({ order: { id: 'DESC' }, take: limit });
   }
+
+  /**
+   * Events newest first, optionally those about one consortium dataset (its own events, and those that name it
+   * in `details.datasetId`: students, discards) and/or of one action; `beforeId` pages back.
+   */
+  async list(filter: {
+    datasetId?: string;
+    action?: string;
+    beforeId?: string;
+    limit: number;
+  }): Promise<AuditEventEntity[]> {
+    const query = this.dataSource.getRepository(AuditEventEntity).createQueryBuilder('e');
+    if (filter.datasetId) {
+      query.andWhere(`(e.targetId = :datasetId OR e.details ->> 'datasetId' = :datasetId)`, {
+        datasetId: filter.datasetId,
+      });
+    }
+    if (filter.action) query.andWhere('e.action = :action', { action: filter.action });
+    if (filter.beforeId) query.andWhere('e.id < :beforeId', { beforeId: filter.beforeId });
+    return query.orderBy('e.id', 'DESC').take(filter.limit).getMany();
+  }
 }

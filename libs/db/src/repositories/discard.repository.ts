@@ -12,6 +12,9 @@ export interface DiscardRequest {
   requestedBy: { keyId: string; role: string } | null;
 }
 
+/** A discard's evidence; `repeated` when the teachers were already discarded and nothing was deleted now. */
+export type DiscardOutcome = DiscardRecordEntity & { repeated: boolean };
+
 /** Discards a dataset's teachers (and, on request, its private records), with the evidence of it. */
 @Injectable()
 export class DiscardRepository {
@@ -22,8 +25,12 @@ export class DiscardRepository {
    * are deleted (the row stays, status `discarded`, with its content hash as evidence), the partitions are
    * marked discarded, the records are deleted when asked, and a discard record names who, when and which
    * model hashes were deleted. Returns null when the service holds no partition of the dataset.
+   *
+   * Idempotent: when every partition is already discarded and there is nothing left to delete (no model, no
+   * records asked for), nothing is written and the first discard's record is returned, marked `repeated` — a
+   * retried request (e.g. after a lost response) gets the evidence of what was deleted, not an empty record.
    */
-  async discardDataset(scope: DatasetScope, request: DiscardRequest): Promise<DiscardRecordEntity | null> {
+  async discardDataset(scope: DatasetScope, request: DiscardRequest): Promise<DiscardOutcome | null> {
     return this.dataSource.transaction(async (manager) => {
       const partitions = await manager.getRepository(PartitionEntity).find({
         where: { datasetName: scope.datasetName },
@@ -39,6 +46,12 @@ export class DiscardRepository {
         .where('m.partitionId IN (:...partitionIds)', { partitionIds })
         .andWhere("(m.weights IS NOT NULL OR m.status IN ('ready', 'training'))")
         .getMany();
+      if (models.length === 0 && !request.deleteData && partitions.every((p) => p.status === 'discarded')) {
+        const first = await manager
+          .getRepository(DiscardRecordEntity)
+          .findOne({ where: { datasetName: scope.datasetName }, order: { createdAt: 'ASC' } });
+        if (first) return { ...first, repeated: true };
+      }
       const now = new Date();
       if (models.length > 0) {
         await manager
@@ -54,7 +67,7 @@ export class DiscardRepository {
         await manager.getRepository(PartitionEntity).update({ id: In(partitionIds) }, { recordCount: 0 });
       }
       const hashes = models.map((m) => m.contentHash).filter((h): h is string => h !== null);
-      return manager.getRepository(DiscardRecordEntity).save({
+      const record = await manager.getRepository(DiscardRecordEntity).save({
         datasetName: scope.datasetName,
         modelsDeleted: hashes.length,
         deletedModelHashes: hashes,
@@ -63,6 +76,7 @@ export class DiscardRepository {
         requestedByRole: request.requestedBy?.role ?? null,
         reason: request.reason,
       });
+      return { ...record, repeated: false };
     });
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
+import { DataSource, In, MoreThan } from 'typeorm';
 import {
   LabelingJobEntity,
   type JobMechanism,
@@ -7,7 +7,6 @@ import {
   type JobStatus,
 } from '../entities/coordinator/labeling-job.entity.js';
 import { QueryEntity, type QueryStatus } from '../entities/coordinator/query.entity.js';
-import { VoteHistogramEntity } from '../entities/coordinator/vote-histogram.entity.js';
 import type { TransactionContext } from './privacy-budget.repository.js';
 
 export interface NewLabelingJob {
@@ -92,39 +91,14 @@ export class LabelingJobRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  async nextPending(jobId: string, limit: number): Promise<PendingQuery[]> {
+  /** The job's first `limit` pending queries in ordinal order; with `afterOrdinal`, only those after it. */
+  async nextPending(jobId: string, limit: number, afterOrdinal?: number): Promise<PendingQuery[]> {
     return this.dataSource.getRepository(QueryEntity).find({
-      where: { jobId, status: 'pending' },
+      where: { jobId, status: 'pending', ...(afterOrdinal !== undefined ? { ordinal: MoreThan(afterOrdinal) } : {}) },
       order: { ordinal: 'ASC' },
       take: limit,
       select: { id: true, recordId: true, ordinal: true, baseline: true },
     });
-  }
-
-  /** Writes a query's outcome in the caller's transaction; false if it was no longer pending. */
-  async recordOutcome(tx: TransactionContext, outcome: QueryOutcome): Promise<boolean> {
-    const updated = await tx.manager.getRepository(QueryEntity).update(
-      { id: outcome.queryId, status: 'pending' },
-      {
-        status: outcome.status,
-        label: outcome.label as never,
-        answeredAt: outcome.status === 'answered' ? new Date() : null,
-      },
-    );
-    if ((updated.affected ?? 0) === 0) return false;
-    if (outcome.histogram) {
-      await tx.manager.getRepository(VoteHistogramEntity).insert({
-        queryId: outcome.queryId,
-        counts: outcome.histogram.counts,
-        voters: outcome.histogram.voters,
-      });
-    }
-    const counter = outcome.status === 'answered' ? 'queries_answered' : 'queries_refused';
-    await tx.manager.query(
-      `UPDATE "labeling_job" SET "${counter}" = "${counter}" + 1, "updated_at" = now() WHERE "id" = $1`,
-      [outcome.jobId],
-    );
-    return true;
   }
 
   /**
@@ -144,19 +118,31 @@ export class LabelingJobRepository {
             SET "status" = o."status", "label" = o."label",
                 "answered_at" = CASE WHEN o."status" = 'answered' THEN now() ELSE NULL END
            FROM jsonb_to_recordset($2::jsonb) AS o("id" uuid, "status" varchar, "label" jsonb)
-          WHERE q."id" = o."id" AND q."job_id" = $1 AND q."status" = 'pending'
+          WHERE q."id" = ANY($3::uuid[]) AND q."id" = o."id" AND q."job_id" = $1 AND q."status" = 'pending'
       RETURNING q."id", q."status")
        SELECT "id", "status" FROM written`,
-      [jobId, JSON.stringify(outcomes.map((o) => ({ id: o.queryId, status: o.status, label: o.label })))],
+      [
+        jobId,
+        JSON.stringify(outcomes.map((o) => ({ id: o.queryId, status: o.status, label: o.label }))),
+        // The ids again as an array: the rows are then found through the primary key. Without it the embedded
+        // database scanned every query of the job for each batch (a hash join), so batches slowed as jobs grew.
+        outcomes.map((o) => o.queryId),
+      ],
     );
     const written = new Set(updated.map((r) => r.id));
     const histograms = outcomes.filter((o) => o.histogram && written.has(o.queryId));
     if (histograms.length > 0) {
-      await tx.manager
-        .getRepository(VoteHistogramEntity)
-        .insert(
-          histograms.map((o) => ({ queryId: o.queryId, counts: o.histogram!.counts, voters: o.histogram!.voters })),
-        );
+      // One jsonb parameter rather than TypeORM's multi-row INSERT (a parameter per column and row).
+      await tx.manager.query(
+        `INSERT INTO "vote_histogram" ("query_id", "counts", "voters")
+         SELECT h."query_id", h."counts", h."voters"
+           FROM jsonb_to_recordset($1::jsonb) AS h("query_id" uuid, "counts" jsonb, "voters" integer)`,
+        [
+          JSON.stringify(
+            histograms.map((o) => ({ query_id: o.queryId, counts: o.histogram!.counts, voters: o.histogram!.voters })),
+          ),
+        ],
+      );
     }
     const answered = updated.filter((r) => r.status === 'answered').length;
     if (written.size > 0) {

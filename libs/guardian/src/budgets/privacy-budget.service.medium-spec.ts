@@ -79,16 +79,24 @@ describe(`PrivacyBudgetService (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
       event: gaussian(10),
       release: async () => 'label',
     });
+    let releasedAgain = false;
     const second = await service.chargeAndRelease({
       budgetId: budget.id,
       jobId: null,
       queryId,
       event: gaussian(10),
-      release: async () => 'again',
+      release: async () => {
+        releasedAgain = true;
+        return 'again';
+      },
     });
     expect(first).toMatchObject({ status: 'charged', sequence: 1, released: 'label' });
     expect(second).toEqual({ status: 'already-charged', sequence: 1 });
-    expect((await service.status(budget.id)).ledgerEntries).toBe(1);
+    expect(releasedAgain).toBe(false);
+    const status = await service.status(budget.id);
+    expect(status.ledgerEntries).toBe(1);
+    // The ε reported with the charge is the budget's charged ε (shown rounded up).
+    expect(roundEpsilonUp((first as { epsilonAfter: number }).epsilonAfter)).toBe(status.epsilonCharged);
   });
 
   it('charges a batch in one transaction, in order, up to the first query that would exceed the budget', async () => {
@@ -112,9 +120,12 @@ describe(`PrivacyBudgetService (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     expect(outcome).toEqual({
       charged: Array.from({ length: expected }, (_, i) => i),
       alreadyCharged: [],
+      sequences: { charged: Array.from({ length: expected }, (_, i) => i + 1), alreadyCharged: [] },
+      epsilonAfter: expect.any(Number),
       refused: { index: expected, prospectiveEpsilon: expect.any(Number) },
       released: expected,
     });
+    expect(outcome.epsilonAfter).toBeLessThanOrEqual(1.0);
     expect(outcome.refused!.prospectiveEpsilon).toBeGreaterThan(1.0);
     expect(refused).toEqual([expected]);
     const ledger = await new PrivacyBudgetRepository(db.dataSource).ledger(budget.id);
@@ -142,7 +153,24 @@ describe(`PrivacyBudgetService (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
       items: ids.slice(0, 2).map((queryId) => ({ queryId, event: gaussian(20) })),
       release: async (_tx, charged) => charged,
     });
-    expect(again).toEqual({ charged: [], alreadyCharged: [0, 1], refused: null, released: [] });
+    expect(again).toEqual({
+      charged: [],
+      alreadyCharged: [0, 1],
+      sequences: { charged: [], alreadyCharged: [1, 2] },
+      epsilonAfter: null,
+      refused: null,
+      released: [],
+    });
+    expect((await service.status(budget.id)).ledgerEntries).toBe(expected);
+    // The single-query path sees the same charges: a query charged in a batch is not charged again alone.
+    const alone = await service.chargeAndRelease({
+      budgetId: budget.id,
+      jobId: null,
+      queryId: ids[1]!,
+      event: gaussian(20),
+      release: async () => 'never',
+    });
+    expect(alone).toEqual({ status: 'already-charged', sequence: 2 });
     expect((await service.status(budget.id)).ledgerEntries).toBe(expected);
   });
 

@@ -54,7 +54,8 @@ export type ChargeOutcome<T> =
 
 /** One query of a batch charge. */
 export interface BatchChargeItem {
-  queryId: string;
+  /** At most one charge per query: an item whose query was charged before is `alreadyCharged`. Null: no query. */
+  queryId: string | null;
   event: DpEvent;
   /** As in ChargeRequest: the worst case the budget is checked against, when it differs from `event`. */
   checkEvent?: DpEvent;
@@ -76,6 +77,10 @@ export interface BatchChargeOutcome<T> {
   charged: number[];
   /** Indexes of items charged before (a resumed job): neither charged nor released again. */
   alreadyCharged: number[];
+  /** Ledger sequence numbers of the items charged now and of those charged before (aligned with the index lists). */
+  sequences: { charged: number[]; alreadyCharged: number[] };
+  /** ε as charged once this batch's charges are in (not rounded: for the guardian's own use); null if none was. */
+  epsilonAfter: number | null;
   /** The first item refused for lack of budget; the items after it were not attempted and stay as they were. */
   refused: { index: number; prospectiveEpsilon: number } | null;
   released: T;
@@ -125,47 +130,37 @@ export class PrivacyBudgetService {
     return this.budgets.create({ ...input, conversion: input.conversion ?? 'improved', orders });
   }
 
+  /**
+   * One query through the budget filter: chargeAndReleaseBatch with a single item, so that one piece of code holds
+   * the privacy invariants (row lock, prospective ε, refuse or append, release only after the ledger entry, commit).
+   */
   async chargeAndRelease<T>(request: ChargeRequest<T>): Promise<ChargeOutcome<T>> {
-    const event = this.validated(request.event);
-    const checkEvent = request.checkEvent ? this.validated(request.checkEvent) : event;
-    return this.budgets.transaction(async (tx) => {
-      const budget = await this.budgets.lockForCharge(tx, request.budgetId);
-      if (!budget) throw new DomainError('NOT_FOUND', 'No such privacy budget');
-      if (request.queryId) {
-        const previous = await this.budgets.findChargeForQuery(tx, request.queryId);
-        if (previous) return { status: 'already-charged', sequence: previous.sequence };
-      }
-      const accountant = this.accountantFor(budget.orders);
-      const prospective = this.epsilonOf(budget, addCurves(budget.rdpSpent, accountant.eventRdp(checkEvent)));
-      if (prospective > budget.epsilonLimit) {
-        await request.onRefused?.(tx);
-        return { status: 'refused-budget', prospectiveEpsilon: roundEpsilonUp(prospective) };
-      }
-      const rdpSpentAfter = addCurves(budget.rdpSpent, accountant.eventRdp(event));
-      const independent = isDataDependentEvent(event) ? dataIndependentEvent(event) : event;
-      const entry = await this.budgets.appendCharge(tx, budget, {
-        jobId: request.jobId,
-        queryId: request.queryId,
-        event: event as unknown as Record<string, unknown>,
-        rdpSpentAfter,
-        rdpSpentDataIndependentAfter: addCurves(budget.rdpSpentDataIndependent, accountant.eventRdp(independent)),
-      });
-      const released = await request.release(tx);
-      return {
-        status: 'charged',
-        sequence: entry.sequence,
-        epsilonAfter: this.epsilonOf(budget, rdpSpentAfter),
-        released,
-      };
+    const outcome = await this.chargeAndReleaseBatch({
+      budgetId: request.budgetId,
+      jobId: request.jobId,
+      items: [{ queryId: request.queryId, event: request.event, checkEvent: request.checkEvent }],
+      // The release runs only for a charged item: never for one refused or charged before.
+      release: async (tx, charged) => (charged.length === 1 ? { value: await request.release(tx) } : null),
+      onRefused: request.onRefused ? (tx) => request.onRefused!(tx) : undefined,
     });
+    if (outcome.refused) return { status: 'refused-budget', prospectiveEpsilon: outcome.refused.prospectiveEpsilon };
+    if (outcome.alreadyCharged.length === 1) {
+      return { status: 'already-charged', sequence: outcome.sequences.alreadyCharged[0]! };
+    }
+    return {
+      status: 'charged',
+      sequence: outcome.sequences.charged[0]!,
+      epsilonAfter: outcome.epsilonAfter!,
+      released: outcome.released!.value,
+    };
   }
 
   /**
-   * chargeAndRelease for a batch of queries, in one transaction and a fixed number of statements: lock the budget
+   * The budget filter for a batch of queries, in one transaction and a fixed number of statements: lock the budget
    * row, then for each item in order compute the prospective ε on the budget as spent by the items before it, and
    * stop at the first that would exceed it (refused); append the ledger entries of the items that fit, write their
-   * releases, record the refusal, commit. Each query's charge and outcome still commit together, under the row
-   * lock, at most once per query; labels are released only by the commit, after their costs.
+   * releases, record the refusal, commit. Each query's charge and outcome commit together, under the row lock, at
+   * most once per query; labels are released only by the commit, after their costs.
    */
   async chargeAndReleaseBatch<T>(request: BatchChargeRequest<T>): Promise<BatchChargeOutcome<T>> {
     const items = request.items.map((item) => ({
@@ -178,44 +173,66 @@ export class PrivacyBudgetService {
       if (!budget) throw new DomainError('NOT_FOUND', 'No such privacy budget');
       const previously = await this.budgets.findChargedQueries(
         tx,
-        items.map((item) => item.queryId),
+        items.flatMap((item) => (item.queryId === null ? [] : [item.queryId])),
       );
       const accountant = this.accountantFor(budget.orders);
-      let spent: number[] = budget.rdpSpent;
-      let spentDataIndependent: number[] = budget.rdpSpentDataIndependent;
+      // Each distinct event's RDP curve is computed once per batch: a query's check event is often its event, and
+      // the data-independent bound of a mechanism is the same for every query.
+      const curves = new Map<string, Float64Array>();
+      const curveOf = (event: DpEvent): Float64Array => {
+        const key = JSON.stringify(event);
+        let curve = curves.get(key);
+        if (!curve) {
+          curve = accountant.eventRdp(event);
+          curves.set(key, curve);
+        }
+        return curve;
+      };
+      const spent = Float64Array.from(budget.rdpSpent);
+      const spentDataIndependent = Float64Array.from(budget.rdpSpentDataIndependent);
+      const prospective = new Float64Array(spent.length);
       const charges: LedgerCharge[] = [];
       const charged: number[] = [];
       const alreadyCharged: number[] = [];
+      const previousSequences: number[] = [];
       let refused: BatchChargeOutcome<T>['refused'] = null;
       for (const [index, item] of items.entries()) {
-        if (previously.has(item.queryId)) {
+        const previous = item.queryId === null ? undefined : previously.get(item.queryId);
+        if (previous !== undefined) {
           alreadyCharged.push(index);
+          previousSequences.push(previous);
           continue;
         }
-        const prospective = this.epsilonOf(
-          budget,
-          addCurves(spent, accountant.eventRdp(item.checkEvent ?? item.event)),
-        );
-        if (prospective > budget.epsilonLimit) {
-          refused = { index, prospectiveEpsilon: roundEpsilonUp(prospective) };
+        addCurves(spent, curveOf(item.checkEvent ?? item.event), prospective);
+        const prospectiveEpsilon = this.epsilonOf(budget, prospective);
+        if (prospectiveEpsilon > budget.epsilonLimit) {
+          refused = { index, prospectiveEpsilon: roundEpsilonUp(prospectiveEpsilon) };
           break;
         }
         const independent = isDataDependentEvent(item.event) ? dataIndependentEvent(item.event) : item.event;
-        spent = addCurves(spent, accountant.eventRdp(item.event));
-        spentDataIndependent = addCurves(spentDataIndependent, accountant.eventRdp(independent));
+        addCurves(spent, curveOf(item.event), spent);
+        addCurves(spentDataIndependent, curveOf(independent), spentDataIndependent);
         charges.push({
           jobId: request.jobId,
           queryId: item.queryId,
           event: item.event as unknown as Record<string, unknown>,
-          rdpSpentAfter: spent,
-          rdpSpentDataIndependentAfter: spentDataIndependent,
         });
         charged.push(index);
       }
-      await this.budgets.appendCharges(tx, budget, charges);
+      const sequences = await this.budgets.appendCharges(tx, budget, charges, {
+        rdpSpent: Array.from(spent),
+        rdpSpentDataIndependent: Array.from(spentDataIndependent),
+      });
       const released = await request.release(tx, charged);
       if (refused) await request.onRefused?.(tx, refused.index);
-      return { charged, alreadyCharged, refused, released };
+      return {
+        charged,
+        alreadyCharged,
+        sequences: { charged: sequences, alreadyCharged: previousSequences },
+        epsilonAfter: charged.length > 0 ? this.epsilonOf(budget, spent) : null,
+        refused,
+        released,
+      };
     });
   }
 
@@ -252,11 +269,11 @@ export class PrivacyBudgetService {
     return { rdp, epsilon: budget.entries === 0 ? 0 : this.epsilonOf(budget, rdp) };
   }
 
-  private epsilonOf(budget: PrivacyBudgetEntity, rdp: readonly number[]): number {
+  private epsilonOf(budget: PrivacyBudgetEntity, rdp: ArrayLike<number>): number {
     return this.conversion(budget, rdp).value;
   }
 
-  private conversion(budget: PrivacyBudgetEntity, rdp: readonly number[]): { value: number; order: number | null } {
+  private conversion(budget: PrivacyBudgetEntity, rdp: ArrayLike<number>): { value: number; order: number | null } {
     const result = epsilonFromRdp(budget.orders, rdp, budget.delta, budget.conversion);
     // Fail toward less privacy: anything that is not a finite number counts as a non-private release.
     return Number.isFinite(result.value)
@@ -285,6 +302,7 @@ export class PrivacyBudgetService {
   }
 }
 
-function addCurves(a: readonly number[], b: ArrayLike<number>): number[] {
-  return a.map((value, i) => value + b[i]!);
+/** target = a + b, order by order (target may be a). */
+function addCurves(a: ArrayLike<number>, b: ArrayLike<number>, target: Float64Array): void {
+  for (let i = 0; i < target.length; i++) target[i] = a[i]! + b[i]!;
 }

@@ -132,13 +132,17 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     return { job, budget };
   }
 
-  function runner(collector = new VoteCollector(logger, { retries: 1, backoffMs: 1, timeoutMs: 2000 }), batchSize = 8) {
+  function runner(
+    collector = new VoteCollector(logger, { retries: 1, backoffMs: 1, timeoutMs: 2000 }),
+    batchSize = 8,
+    budgets = repos.budgets,
+  ) {
     return new LabelingRunner(
       repos.jobs,
       repos.unlabeled,
       repos.consortia,
       repos.budgetRows,
-      repos.budgets,
+      budgets,
       collector,
       new SeededRng('runner'),
       logger,
@@ -241,6 +245,51 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     const ledger = await repos.budgetRows.ledger(budget.id);
     expect(ledger).toHaveLength(24);
     expect(new Set(ledger.map((e) => e.queryId)).size).toBe(24);
+  });
+
+  it('collects the next batch’s votes while charging one, and a cancel meanwhile stops before the next charge', async () => {
+    const { job, budget } = await setUp({ records: 40, epsilon: 50 });
+    const real = new VoteCollector(logger, { retries: 1, backoffMs: 1 });
+    const events: string[] = [];
+    const collector = Object.create(real) as VoteCollector;
+    collector.collect = async (...args) => {
+      events.push(`collect ${events.filter((e) => e.startsWith('collect')).length + 1}`);
+      return real.collect(...args);
+    };
+    const budgets = Object.create(repos.budgets) as PrivacyBudgetService;
+    budgets.chargeAndReleaseBatch = async (request) => {
+      events.push('charge');
+      const outcome = await repos.budgets.chargeAndReleaseBatch(request);
+      events.push(`charged ${outcome.charged.length}`);
+      // Cancelled while the first batch is charged (and the second batch's votes are being collected).
+      await repos.jobs.transition(job.id, ['running'], 'cancelled');
+      return outcome;
+    };
+    expect(await runner(collector, 8, budgets).run(job.id)).toBe('cancelled');
+    // Batch 2's votes were asked for before batch 1 was charged; batch 3's as soon as batch 2's were in. After the
+    // cancel nothing more was charged: the votes collected ahead were given up on.
+    expect(events).toEqual(['collect 1', 'collect 2', 'charge', 'charged 8', 'collect 3']);
+    expect((await repos.jobs.countByStatus(job.id)).answered).toBe(8);
+    expect(await repos.budgetRows.ledger(budget.id)).toHaveLength(8);
+  });
+
+  it('pauses on a batch below quorum after charging the batches before it, and resumes from there', async () => {
+    const { job, budget } = await setUp({ records: 24, epsilon: 50, quorum: 40 });
+    const real = new VoteCollector(logger, { retries: 1, backoffMs: 1 });
+    let calls = 0;
+    const flaky = Object.create(real) as VoteCollector;
+    flaky.collect = async (endpoints, ...rest) => {
+      calls += 1;
+      // The second batch reaches only the 30-teacher service: below the quorum of 40.
+      return real.collect(calls === 2 ? endpoints.slice(0, 1) : endpoints, ...rest);
+    };
+    await expect(runner(flaky, 8).run(job.id)).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect((await repos.jobs.findById(job.id))!.status).toBe('paused');
+    expect((await repos.jobs.countByStatus(job.id)).answered).toBe(8);
+    expect(await repos.budgetRows.ledger(budget.id)).toHaveLength(8);
+    expect(await runner().run(job.id)).toBe('completed');
+    expect((await repos.jobs.histograms(job.id)).every((h) => h.voters === 50)).toBe(true);
+    expect(new Set((await repos.budgetRows.ledger(budget.id)).map((e) => e.queryId)).size).toBe(24);
   });
 
   it('uses only the teachers that voted when a service is down, and pauses below quorum', async () => {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { DomainError } from '@conclave/common';
-import { encodeFeatures, MAX_VOTE_BATCH } from '@conclave/contracts';
+import { MAX_VOTE_BATCH, type VoteRequest } from '@conclave/contracts';
 import type { Rng } from '@conclave/dp';
 import {
   ConsortiumRepository,
@@ -8,10 +8,13 @@ import {
   PrivacyBudgetRepository,
   UnlabeledDatasetRepository,
   type JobStatus,
+  type LabelingJobEntity,
+  type PendingQuery,
+  type TeacherEndpoint,
 } from '@conclave/db';
 import { PrivacyBudgetService } from '../budgets/privacy-budget.service.js';
-import { buildJobMechanism, type QueryDecision } from './job-mechanism.js';
-import type { VoteCollector } from './vote-collector.js';
+import { buildJobMechanism, type JobMechanism, type QueryDecision } from './job-mechanism.js';
+import type { CollectedVotes, VoteCollector } from './vote-collector.js';
 
 export interface LabelingRunnerOptions {
   batchSize?: number;
@@ -19,12 +22,33 @@ export interface LabelingRunnerOptions {
 
 const FINAL: JobStatus[] = ['completed', 'budget-exhausted', 'cancelled', 'failed'];
 
+/** A batch of pending queries, read with their features, as the teacher services are asked about it. */
+interface QueryBatch {
+  pending: PendingQuery[];
+  request: VoteRequest;
+}
+
+/** A batch whose votes are being collected; `abandon` gives up on them and waits until nothing of it runs. */
+interface VotesInFlight {
+  batch: QueryBatch;
+  votes: Promise<CollectedVotes>;
+  abandon: () => Promise<void>;
+}
+
 /**
  * Runs one labeling job (pate mode) to its end: batches of pending queries → votes from every teacher service
  * → histograms → the job's mechanism (noise from the CSPRNG) → the budget filter, which appends the cost to
  * the ledger and writes the query's outcome in one transaction. Crash-safe by construction: a query's outcome
  * and its charge commit together, so a resumed run simply continues with the queries still pending and never
  * answers or charges one twice.
+ *
+ * Pipelined: as soon as the votes on batch k are in, the teachers are asked about batch k+1, and batch k is decided
+ * and charged while they compute (each batch's queries and features are read from the database while the teachers
+ * compute the batch before it). Only vote collection runs ahead — it releases nothing and charges nothing.
+ * Everything that decides a release stays strictly in order, one batch at a time: the job's status is checked
+ * between a batch's votes and its charge, the quorum is applied to its votes, the mechanism runs, the charge
+ * transaction commits. A stop at any of these steps (cancel, pause, quorum, budget exhausted, crash) gives up on
+ * the votes asked ahead, which are never used.
  */
 export class LabelingRunner {
   constructor(
@@ -55,74 +79,140 @@ export class LabelingRunner {
     const mechanism = buildJobMechanism(job.mechanism, job.params);
     const shape = { numClasses: dataset.numClasses, multiLabel: dataset.labelKind === 'multi-label' };
     const batchSize = Math.min(this.options.batchSize ?? 256, MAX_VOTE_BATCH);
+    const read = (afterOrdinal?: number) => this.readBatch(jobId, dataset.name, batchSize, afterOrdinal);
+    const collect = (batch: QueryBatch | null) => (batch ? this.collect(endpoints, batch, shape) : null);
 
+    const started = await this.jobs.findById(jobId);
+    if (!started || started.status !== 'running') return started?.status ?? 'failed'; // cancelled meanwhile
+    let inFlight = collect(await read());
     for (;;) {
-      const current = await this.jobs.findById(jobId);
-      if (!current || current.status !== 'running') return current?.status ?? 'failed'; // cancelled or paused meanwhile
-      const pending = await this.jobs.nextPending(jobId, batchSize);
-      if (pending.length === 0) {
-        await this.jobs.transition(jobId, ['running'], 'completed');
-        this.logger.info({ jobId }, 'labeling job completed');
-        return 'completed';
+      if (!inFlight) {
+        // Every batch after the last one read is done; a query still pending before it (none, unless a batch
+        // left one behind) is taken up again rather than the job completed without it.
+        inFlight = collect(await read());
+        if (!inFlight) {
+          await this.jobs.transition(jobId, ['running'], 'completed');
+          this.logger.info({ jobId }, 'labeling job completed');
+          return 'completed';
+        }
       }
-      const features = await this.unlabeled.features(pending.map((q) => q.recordId));
-      const request = {
-        dataset: dataset.name,
-        queries: pending.map((q) => ({ queryId: q.id, features: bytesToBase64(features.get(q.recordId)!) })),
-      };
-      const collected = await this.votes.collect(endpoints, request, shape);
-
-      const histograms = pending.map((query) => ({ ...collected.histograms.get(query.id)!, baseline: query.baseline }));
-      const short = histograms.find((histogram) => histogram.voters < job.quorum);
-      if (short) {
-        // Not enough teachers voted: pause (pg-boss retries the job later); nothing is answered or charged.
-        await this.jobs.transition(jobId, ['running'], 'paused', 'QUORUM_NOT_MET');
-        this.logger.warn(
-          { jobId, voters: short.voters, quorum: job.quorum, missing: collected.missing },
-          'quorum not met',
-        );
-        throw new DomainError(
-          'UPSTREAM_UNAVAILABLE',
-          `Only ${short.voters} teachers voted; the job's quorum is ${job.quorum}`,
-        );
+      const { batch } = inFlight;
+      // The next batch is read while the teachers compute this one (before the charge transaction, which on the
+      // embedded database holds it exclusively).
+      const [votes, reading] = await Promise.allSettled([inFlight.votes, read(batch.pending.at(-1)!.ordinal)]);
+      if (votes.status === 'rejected') throw votes.reason;
+      if (reading.status === 'rejected') throw reading.reason;
+      // The teachers start on the next batch at once; this one is decided and charged meanwhile. If the job stops
+      // with this batch, the votes asked ahead are given up on before the run returns.
+      const ahead = collect(reading.value);
+      let stopped: JobStatus | null;
+      try {
+        stopped = await this.answer(job, mechanism, batch, votes.value);
+      } catch (error) {
+        await ahead?.abandon();
+        throw error;
       }
-      const decisions: QueryDecision[] = histograms.map((histogram) => mechanism.run(histogram, this.rng));
-      // The whole batch in one transaction: each query's charge and outcome still commit together (see
-      // PrivacyBudgetService.chargeAndReleaseBatch), with a fixed number of statements per batch.
-      const outcome = await this.budgets.chargeAndReleaseBatch({
-        budgetId: job.budgetId,
-        jobId,
-        items: pending.map((query, i) => ({
-          queryId: query.id,
-          event: mechanism.event(histograms[i]!, decisions[i]!),
-          checkEvent: mechanism.checkEvent(histograms[i]!),
-        })),
-        release: (tx, charged) =>
-          this.jobs.recordOutcomes(
-            tx,
-            jobId,
-            charged.map((i) => ({
-              queryId: pending[i]!.id,
-              ...decisions[i]!,
-              histogram: { counts: histograms[i]!.counts, voters: histograms[i]!.voters },
-            })),
-          ),
-        onRefused: async (tx, i) => {
-          await this.jobs.recordOutcomes(tx, jobId, [
-            { queryId: pending[i]!.id, status: 'refused-budget', label: null },
-          ]);
-        },
-      });
-      if (outcome.refused) {
-        const closed = await this.jobs.closePending(jobId, 'refused-budget');
-        await this.jobs.transition(jobId, ['running'], 'budget-exhausted', 'BUDGET_EXHAUSTED');
-        this.logger.info(
-          { jobId, refusedForBudget: closed + 1 },
-          'privacy budget exhausted: remaining queries refused',
-        );
-        return 'budget-exhausted';
+      if (stopped) {
+        await ahead?.abandon();
+        return stopped;
       }
+      inFlight = ahead;
     }
+  }
+
+  /**
+   * Decides and charges one batch whose votes are in, exactly as if nothing ran ahead: the job must still be
+   * running, every query must have the quorum, then the mechanism runs and the budget filter charges and releases.
+   * Returns the status the job stopped in, or null to go on.
+   */
+  private async answer(
+    job: LabelingJobEntity,
+    mechanism: JobMechanism,
+    { pending }: QueryBatch,
+    collected: CollectedVotes,
+  ): Promise<JobStatus | null> {
+    const jobId = job.id;
+    // Checked once per batch, between its votes and its charge: a job cancelled or paused meanwhile releases
+    // nothing more.
+    const current = await this.jobs.findById(jobId);
+    if (!current || current.status !== 'running') return current?.status ?? 'failed';
+    const histograms = pending.map((query) => ({ ...collected.histograms.get(query.id)!, baseline: query.baseline }));
+    const short = histograms.find((histogram) => histogram.voters < job.quorum);
+    if (short) {
+      // Not enough teachers voted: pause (pg-boss retries the job later); nothing is answered or charged.
+      await this.jobs.transition(jobId, ['running'], 'paused', 'QUORUM_NOT_MET');
+      this.logger.warn(
+        { jobId, voters: short.voters, quorum: job.quorum, missing: collected.missing },
+        'quorum not met',
+      );
+      throw new DomainError(
+        'UPSTREAM_UNAVAILABLE',
+        `Only ${short.voters} teachers voted; the job's quorum is ${job.quorum}`,
+      );
+    }
+    const decisions: QueryDecision[] = histograms.map((histogram) => mechanism.run(histogram, this.rng));
+    // The whole batch in one transaction: each query's charge and outcome still commit together (see
+    // PrivacyBudgetService.chargeAndReleaseBatch), with a fixed number of statements per batch.
+    const outcome = await this.budgets.chargeAndReleaseBatch({
+      budgetId: job.budgetId,
+      jobId,
+      items: pending.map((query, i) => ({
+        queryId: query.id,
+        event: mechanism.event(histograms[i]!, decisions[i]!),
+        checkEvent: mechanism.checkEvent(histograms[i]!),
+      })),
+      release: (tx, charged) =>
+        this.jobs.recordOutcomes(
+          tx,
+          jobId,
+          charged.map((i) => ({
+            queryId: pending[i]!.id,
+            ...decisions[i]!,
+            histogram: { counts: histograms[i]!.counts, voters: histograms[i]!.voters },
+          })),
+        ),
+      onRefused: async (tx, i) => {
+        await this.jobs.recordOutcomes(tx, jobId, [{ queryId: pending[i]!.id, status: 'refused-budget', label: null }]);
+      },
+    });
+    if (!outcome.refused) return null;
+    const closed = await this.jobs.closePending(jobId, 'refused-budget');
+    await this.jobs.transition(jobId, ['running'], 'budget-exhausted', 'BUDGET_EXHAUSTED');
+    this.logger.info({ jobId, refusedForBudget: closed + 1 }, 'privacy budget exhausted: remaining queries refused');
+    return 'budget-exhausted';
+  }
+
+  /** The job's next pending queries (after `afterOrdinal`, if given) and their vote request; null if none. */
+  private async readBatch(
+    jobId: string,
+    datasetName: string,
+    batchSize: number,
+    afterOrdinal?: number,
+  ): Promise<QueryBatch | null> {
+    const pending = await this.jobs.nextPending(jobId, batchSize, afterOrdinal);
+    if (pending.length === 0) return null;
+    const features = await this.unlabeled.features(pending.map((q) => q.recordId));
+    // Stored features are packed little-endian float32: the wire format's bytes already.
+    const queries = pending.map((q) => ({ queryId: q.id, features: features.get(q.recordId)!.toString('base64') }));
+    return { pending, request: { dataset: datasetName, queries } };
+  }
+
+  private collect(
+    endpoints: TeacherEndpoint[],
+    batch: QueryBatch,
+    shape: { numClasses: number; multiLabel: boolean },
+  ): VotesInFlight {
+    const controller = new AbortController();
+    const votes = this.votes.collect(endpoints, batch.request, shape, { signal: controller.signal });
+    votes.catch(() => undefined); // awaited by the run, or abandoned; a failure must not go unhandled meanwhile
+    return {
+      batch,
+      votes,
+      abandon: async () => {
+        controller.abort();
+        await votes.catch(() => undefined);
+      },
+    };
   }
 
   private async fail(jobId: string, code: string): Promise<JobStatus> {
@@ -130,8 +220,4 @@ export class LabelingRunner {
     await this.jobs.closePending(jobId, 'failed');
     return 'failed';
   }
-}
-
-function bytesToBase64(bytes: Buffer): string {
-  return encodeFeatures(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
 }

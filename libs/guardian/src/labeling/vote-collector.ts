@@ -32,10 +32,12 @@ export class VoteCollector {
     private readonly options: VoteCollectorOptions = {},
   ) {}
 
+  /** `signal` gives up on the requests still running (their services then count as missing). */
   async collect(
     endpoints: TeacherEndpoint[],
     request: VoteRequest,
     shape: { numClasses: number; multiLabel: boolean },
+    options: { signal?: AbortSignal } = {},
   ): Promise<CollectedVotes> {
     const histograms = new Map<string, VoteHistogram>(
       request.queries.map((q) => [q.queryId, { counts: new Array<number>(shape.numClasses).fill(0), voters: 0 }]),
@@ -43,8 +45,12 @@ export class VoteCollector {
     const answered: string[] = [];
     const missing: string[] = [];
     const responses = await Promise.allSettled(
-      endpoints.map((endpoint) => this.client(endpoint).post<VoteResponse>('/v1/votes', request, { idempotent: true })),
+      endpoints.map((endpoint) =>
+        this.client(endpoint).post<VoteResponse>('/v1/votes', request, { idempotent: true, signal: options.signal }),
+      ),
     );
+    // Given up on by the caller (a job that stopped before using these votes): nothing to report.
+    if (options.signal?.aborted) return { histograms, answered, missing: endpoints.map((e) => e.name) };
     responses.forEach((response, i) => {
       const endpoint = endpoints[i]!;
       if (response.status === 'rejected') {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
-import type { DiscardRecordEntity } from '@conclave/db';
+import type { DiscardOutcome, DiscardRecordEntity } from '@conclave/db';
 
 export class DiscardRequestDto {
   @ApiPropertyOptional({ default: false, description: "Also delete the dataset's private records" })
@@ -25,10 +25,16 @@ export class DiscardRecordDto {
   @ApiProperty({ nullable: true, type: String }) requestedByRole: string | null;
   @ApiProperty({ nullable: true, type: String }) reason: string | null;
   @ApiProperty() createdAt: Date;
+  @ApiPropertyOptional({
+    description:
+      'In a discard response: true when the teachers had already been discarded — this is the record of that first discard, nothing was deleted now',
+  })
+  repeated?: boolean;
 }
 
-export function mapDiscard(entity: DiscardRecordEntity): DiscardRecordDto {
+export function mapDiscard(entity: DiscardRecordEntity | DiscardOutcome): DiscardRecordDto {
   return {
+    ...('repeated' in entity ? { repeated: entity.repeated } : {}),
     id: entity.id,
     dataset: entity.datasetName,
     modelsDeleted: entity.modelsDeleted,

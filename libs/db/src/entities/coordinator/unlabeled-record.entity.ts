@@ -1,7 +1,10 @@
 import { Column, Entity, Index, ManyToOne, PrimaryGeneratedColumn, type Relation } from 'typeorm';
 import { UnlabeledDatasetEntity } from './unlabeled-dataset.entity.js';
 
-/** One unlabeled record; features are a packed little-endian Float32Array. */
+/**
+ * One record; features are a packed little-endian Float32Array. Pool records have no label; an evaluation
+ * dataset's records carry the querying party's own class index.
+ */
 @Entity('unlabeled_record')
 @Index(['datasetId', 'ordinal'], { unique: true })
 export class UnlabeledRecordEntity {
@@ -19,4 +22,7 @@ export class UnlabeledRecordEntity {
 
   @Column({ type: 'bytea' })
   features: Buffer;
+
+  @Column({ type: 'integer', nullable: true })
+  label: number | null;
 }
