@@ -3,10 +3,9 @@
 // cost of charging one query to a live RdpAccountant. Vote histograms are simulated with a seeded generator.
 // Prints the figures, records them in docs/benchmarks.md (section between the bench:dp markers), and ends with one
 // JSON line. Usage: npm run bench:dp
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem, arch } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { writeBenchmarkSection } from './benchmark-doc.js';
 import {
   PATE_2018_ORDERS,
   RdpAccountant,
@@ -202,18 +201,7 @@ function main(): void {
     `Simulated histograms (seed ${SEED}): E[answered] = ${first.expectedAnswered.toFixed(1)}, ε (expected charging, basic, δ=${DELTA}) = ${first.eps.toFixed(3)}, ε (realised) = ${first.epsRealised.toFixed(3)}.`,
     '<!-- bench:dp:end -->',
   ].join('\n');
-  const docPath = resolve(process.cwd(), 'docs/benchmarks.md');
-  let doc: string;
-  try {
-    doc = readFileSync(docPath, 'utf8');
-  } catch {
-    doc =
-      '# Benchmarks\n\nFigures recorded by the benchmark scripts; each section is replaced when its script runs again.\n';
-  }
-  const re = /<!-- bench:dp:start -->[\s\S]*?<!-- bench:dp:end -->/;
-  doc = re.test(doc) ? doc.replace(re, section) : `${doc.trimEnd()}\n\n${section}\n`;
-  mkdirSync(dirname(docPath), { recursive: true });
-  writeFileSync(docPath, doc.endsWith('\n') ? doc : doc + '\n');
+  writeBenchmarkSection('bench:dp', section);
 
   process.stdout.write(
     JSON.stringify({

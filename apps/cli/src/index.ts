@@ -4,3 +4,6 @@ export * from './platform/key-provisioning.js';
 export * from './platform/repo-paths.js';
 export * from './teacher/mnist-loader.js';
 export * from './teacher/mnist-idx.slicer.js';
+export * from './demo/demo.options.js';
+export * from './demo/demo.runner.js';
+export * from './demo/demo.report.js';

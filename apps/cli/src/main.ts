@@ -7,6 +7,7 @@ import { isRole, ROLES, type Role } from '@conclave/contracts';
 import { databaseOptionsFor, startEmbeddedServer, type SchemaKind } from '@conclave/db';
 import { provisionApiKey } from './platform/key-provisioning.js';
 import { startPlatform } from './platform/platform-launcher.js';
+import type { DemoCliOptions } from './demo/demo.command.js';
 
 const program = new Command('conclave').description('Conclave: private collaborative labeling (PATE / CaPC)');
 
@@ -47,6 +48,37 @@ program
     };
     process.once('SIGINT', () => void shutdown());
     process.once('SIGTERM', () => void shutdown());
+  });
+
+program
+  .command('demo')
+  .description(
+    "the platform's main job on this machine: MNIST hospitals train teachers, the guardian labels a student's queries " +
+      'with Confident-GNMax, the student is trained and accepted, the teachers discarded; prints the table',
+  )
+  .option('--full', "Scalable PATE's setting: 250 teachers on all 60,000 training images, 640 queries (≈ 30-60 min)")
+  .option('--json', 'end with the table as one JSON object on the last line of stdout')
+  .option(
+    '--data-dir <dir>',
+    'where the demo keeps its databases, logs and credentials (replaced each run)',
+    '.conclave/demo',
+  )
+  .option('--ephemeral-ports', 'any free ports instead of the defaults (3000, 3001, …)')
+  .option('--keep-running', 'leave the platform running after the table (default when stdout is a terminal)')
+  .option('--no-keep-running', 'stop the platform after the table')
+  .option('--hospitals <n>', 'teacher services (one per hospital)')
+  .option('--teachers-per-hospital <n>', 'partitions (teachers) per hospital')
+  .option('--queries <n>', 'queries the labeling job asks')
+  .option('--pool <n>', "the student's pool: the first n MNIST test images")
+  .option('--teacher-epochs <n>', 'epochs per teacher')
+  .option('--student-preset <preset>', 'quick | full')
+  .option('--threshold <T>', 'Confident-GNMax threshold')
+  .option('--sigma1 <s>', 'Confident-GNMax threshold-check noise')
+  .option('--sigma2 <s>', 'Confident-GNMax answer noise')
+  .option('--epsilon-limit <eps>', 'the budget: ε at δ=1e-5 after which queries are refused (default 8)')
+  .action(async (opts: DemoCliOptions) => {
+    const { runDemoCommand } = await import('./demo/demo.command.js');
+    await runDemoCommand(opts);
   });
 
 const db = program.command('db').description('the embedded coordinator database');

@@ -21,6 +21,8 @@ export interface RequestOptions {
   idempotent?: boolean;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** E.g. a content type for a raw body (a Buffer is sent as is). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -75,7 +77,7 @@ export class ServiceClient {
         data: body,
         timeout: options.timeoutMs,
         signal: options.signal,
-        headers: correlationId ? { [CORRELATION_HEADER]: correlationId } : {},
+        headers: { ...options.headers, ...(correlationId ? { [CORRELATION_HEADER]: correlationId } : {}) },
         conclaveIdempotent: options.idempotent === true,
       } as Parameters<AxiosInstance['request']>[0]);
       return response.data;
