@@ -20,13 +20,14 @@
 // (--batch-size sets the guardian's LABELING_BATCH_SIZE; without it the aggregator's default is used.)
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { arch, cpus, freemem, loadavg, platform as osPlatform, release, tmpdir, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import pg from 'pg';
+import { writeBenchmarkSection } from './benchmark-doc.js';
 import { loadMnistPartitions, sliceMnistIdx, startPlatform, type Platform } from '@conclave/app-cli';
 import { encodeFeatures, MAX_VOTE_BATCH } from '@conclave/contracts';
 import {
@@ -820,15 +821,7 @@ async function jobTimeline(
 }
 
 function writeSection(lines: string[]): void {
-  const docPath = resolve(process.cwd(), 'docs/benchmarks.md');
-  let doc = existsSync(docPath)
-    ? readFileSync(docPath, 'utf8')
-    : '# Benchmarks\n\nFigures recorded by the benchmark scripts; each section is replaced when its script runs again.\n';
-  const section = lines.join('\n');
-  const re = /<!-- bench:labeling:start -->[\s\S]*?<!-- bench:labeling:end -->/;
-  doc = re.test(doc) ? doc.replace(re, () => section) : `${doc.trimEnd()}\n\n${section}\n`;
-  mkdirSync(dirname(docPath), { recursive: true });
-  writeFileSync(docPath, doc.endsWith('\n') ? doc : `${doc}\n`);
+  writeBenchmarkSection('bench:labeling', lines.join('\n'));
 }
 
 /** On failure: the last warnings and errors of each service (JSON logs; they never carry private values). */
