@@ -5,6 +5,7 @@ import { BudgetDataIndependentRdp1795452264195 } from './1795452264195-budget-da
 import { PartyGuardianKey1795452862638 } from './1795452862638-party-guardian-key.js';
 import { QueryBaseline1795454459787 } from './1795454459787-query-baseline.js';
 import { StudentRegistryAndEvaluationData1795461052188 } from './1795461052188-student-registry-and-evaluation-data.js';
+import { CapcJobs1796306411291 } from './1796306411291-capc-jobs.js';
 
 export const coordinatorMigrations: Function[] = [
   InitialSchema1795450470524,
@@ -13,4 +14,5 @@ export const coordinatorMigrations: Function[] = [
   PartyGuardianKey1795452862638,
   QueryBaseline1795454459787,
   StudentRegistryAndEvaluationData1795461052188,
+  CapcJobs1796306411291,
 ];

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { createLogger } from '@conclave/common';
 import {
   AuditRepository,
+  CapcRepository,
   ConsortiumRepository,
   databaseOptionsFor,
   LabelingJobRepository,
@@ -12,6 +13,7 @@ import {
 } from '@conclave/db';
 import { CryptoRng } from '@conclave/dp';
 import {
+  CapcRunner,
   LabelingQueue,
   LabelingRunner,
   PrivacyBudgetService,
@@ -71,6 +73,23 @@ export class AggregatorModule {
             new LabelingRunner(jobs, unlabeled, consortia, budgetRows, budgets, votes, new CryptoRng(), logger, {
               batchSize: config.LABELING_BATCH_SIZE,
             }),
+        },
+        {
+          provide: CapcRunner,
+          inject: [
+            LabelingJobRepository,
+            CapcRepository,
+            ConsortiumRepository,
+            PrivacyBudgetRepository,
+            PrivacyBudgetService,
+          ],
+          useFactory: (
+            jobs: LabelingJobRepository,
+            capc: CapcRepository,
+            consortia: ConsortiumRepository,
+            budgetRows: PrivacyBudgetRepository,
+            budgets: PrivacyBudgetService,
+          ) => new CapcRunner(jobs, capc, consortia, budgetRows, budgets, new CryptoRng(), logger),
         },
         LabelingWorker,
         {

@@ -5,6 +5,8 @@ import { LabelingQueue, PrivacyBudgetService } from '@conclave/guardian';
 import { ApiEnv } from './api.env.js';
 import { AuditController } from './audit/audit.controller.js';
 import { AuditService } from './audit/audit.service.js';
+import { CapcController } from './capc/capc.controller.js';
+import { capcProviders } from './capc/capc.providers.js';
 import { BudgetAdminService } from './budgets/budget-admin.service.js';
 import { BudgetController } from './budgets/budget.controller.js';
 import { ConsortiumController } from './consortia/consortium.controller.js';
@@ -23,7 +25,14 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [ServiceFoundationModule.forRoot({ service, database })],
-      controllers: [ConsortiumController, BudgetController, UnlabeledController, JobsController, AuditController],
+      controllers: [
+        ConsortiumController,
+        BudgetController,
+        UnlabeledController,
+        JobsController,
+        AuditController,
+        CapcController,
+      ],
       providers: [
         { provide: ApiEnv, useValue: config },
         ConsortiumService,
@@ -32,6 +41,7 @@ export class ApiModule {
         UnlabeledService,
         JobsService,
         AuditService,
+        ...capcProviders(config),
         {
           // The api only enqueues; the guardian's workers take the jobs.
           provide: LabelingQueue,

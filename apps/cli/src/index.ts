@@ -7,3 +7,6 @@ export * from './teacher/mnist-idx.slicer.js';
 export * from './demo/demo.options.js';
 export * from './demo/demo.runner.js';
 export * from './demo/demo.report.js';
+export * from './capc/capc-client.js';
+export * from './capc/dealer-halves.client.js';
+export * from './capc/idx-images.reader.js';

@@ -105,7 +105,7 @@ keys
   .requiredOption('--service <name>', 'api | aggregator | student | dealer | teacher-<id>')
   .addOption(new Option('--role <role>', 'role of the key').choices([...ROLES]).makeOptionMandatory())
   .requiredOption('--label <label>', 'who or what the key is for')
-  .option('--party <uuid>', 'consortium party the key acts for (coordinator services)')
+  .option('--party <uuid>', 'consortium party the key acts for (coordinator services and the dealer)')
   .option('--data-dir <dir>', 'embedded data directory root', '.conclave')
   .option('--embedded-db-port <port>', 'port of the embedded coordinator database', '54329')
   .action(
@@ -187,6 +187,31 @@ function positiveInteger(value: string, option: string): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${option} must be a positive integer`);
   return n;
 }
+
+const capc = program.command('capc').description('confidential mode (CaPC): the querying party');
+capc
+  .command('label')
+  .description(
+    'label images without revealing them: encrypts each query under a fresh HE key, runs the secure argmax with every ' +
+      'teacher through the api, and prints the released labels (only this party may read them)',
+  )
+  .requiredOption('--url <url>', 'the api')
+  .requiredOption('--key <key>', "the querying party's api key")
+  .requiredOption('--dealer <url>', 'the dealer')
+  .requiredOption('--dealer-key <key>', 'the key the dealer issued to this querying party')
+  .option('--dataset <id>', 'the consortium dataset (informational: the budget names it)')
+  .requiredOption('--budget <id>', 'the privacy budget to charge')
+  .requiredOption('--images <file>', 'IDX3 images (e.g. MNIST)')
+  .option('--count <n>', 'label only the first n images')
+  .option('--classes <k>', 'classes of the dataset', '10')
+  .option('--mechanism <m>', 'gnmax | confident-gnmax | lnmax', 'gnmax')
+  .option('--params <json>', 'mechanism parameters', '{"sigma":1}')
+  .option('--batch-size <n>', 'queries per batch (≤ 32)', '16')
+  .option('--parameters <set>', 'BFV_8192 (noise flooding) or BFV_4096', 'BFV_8192')
+  .action(async (opts: import('./capc/capc-label.command.js').CapcLabelCliOptions) => {
+    const { runCapcLabelCommand } = await import('./capc/capc-label.command.js');
+    await runCapcLabelCommand(opts);
+  });
 
 function schemaOf(service: string): SchemaKind {
   if (['api', 'aggregator', 'student'].includes(service)) return 'coordinator';

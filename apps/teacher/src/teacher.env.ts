@@ -1,5 +1,5 @@
 import { Expose, Type } from 'class-transformer';
-import { IsIn, IsInt, Matches, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { BaseEnv } from '@conclave/common';
 
 export const TENSORFLOW_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -33,4 +33,35 @@ export class TeacherEnv extends BaseEnv {
     message: `TF_BACKEND must be one of ${TENSORFLOW_BACKENDS.join(', ')}`,
   })
   TF_BACKEND: TensorflowBackendPreference = 'tensorflow';
+
+  /** Confidential mode: the consortium's dealer, and the key it issued to this service (or PUT /v1/capc/dealer). */
+  @Expose()
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'DEALER_URL must be an http(s) URL' })
+  DEALER_URL?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  DEALER_KEY?: string;
+
+  /** Confidential sessions (batches) held in memory at once, and how long an abandoned one is kept. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt({ message: 'CAPC_MAX_SESSIONS must be an integer from 1 to 1024' })
+  @Min(1, { message: 'CAPC_MAX_SESSIONS must be an integer from 1 to 1024' })
+  @Max(1024, { message: 'CAPC_MAX_SESSIONS must be an integer from 1 to 1024' })
+  CAPC_MAX_SESSIONS = 64;
+
+  @Expose()
+  @Type(() => Number)
+  @IsInt({ message: 'CAPC_SESSION_TTL_MS must be a positive integer' })
+  @Min(1, { message: 'CAPC_SESSION_TTL_MS must be a positive integer' })
+  CAPC_SESSION_TTL_MS = 10 * 60_000;
+
+  /** Tests and demos only: fixed confidential-mode heads from a JSON file (see FileCapcHeads). */
+  @Expose()
+  @IsOptional()
+  @IsString()
+  CAPC_HEADS_FILE?: string;
 }

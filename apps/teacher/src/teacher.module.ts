@@ -1,6 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { createLogger } from '@conclave/common';
 import { databaseOptionsFor, ServiceFoundationModule, type DatabaseOptions } from '@conclave/db';
+import { CapcController } from './capc/capc.controller.js';
+import { CAPC_HEAD_SOURCE } from './capc/capc-head.source.js';
+import { FileCapcHeads } from './capc/capc-heads.file.js';
+import { CapcService } from './capc/capc.service.js';
+import { CapcHeadsModule, CapcHeadsService } from './capc-heads/capc-heads.module.js';
 import { DiscardController } from './discard/discard.controller.js';
 import { DiscardService } from './discard/discard.service.js';
 import { PartitionController } from './partitions/partition.controller.js';
@@ -28,8 +33,9 @@ export class TeacherModule {
           service,
           database: overrides.database ?? databaseOptionsFor('teacher', service, config),
         }),
+        CapcHeadsModule,
       ],
-      controllers: [PartitionController, TrainingController, VoteController, DiscardController],
+      controllers: [PartitionController, TrainingController, VoteController, DiscardController, CapcController],
       providers: [
         { provide: TeacherEnv, useValue: config },
         { provide: TEACHER_LOGGER, useValue: createLogger(service, config.LOG_LEVEL) },
@@ -40,6 +46,14 @@ export class TeacherModule {
         TeacherModelCache,
         VoteService,
         DiscardService,
+        // Confidential mode: the heads fitted with the teachers (CapcHeadsModule); CAPC_HEADS_FILE (tests) overrides.
+        {
+          provide: CAPC_HEAD_SOURCE,
+          inject: [CapcHeadsService],
+          useFactory: (fitted: CapcHeadsService) =>
+            config.CAPC_HEADS_FILE ? new FileCapcHeads(config.CAPC_HEADS_FILE) : fitted,
+        },
+        CapcService,
       ],
     };
   }

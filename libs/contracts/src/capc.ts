@@ -147,3 +147,41 @@ export function decodeU32(bytes: Uint8Array): Uint32Array | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Uint32Array.from({ length: bytes.length / 4 }, (_, i) => view.getUint32(4 * i, true));
 }
+
+/** libs/crypto's CryptoError codes as domain error codes (every one a 4xx: the input was refused, nothing failed). */
+export function capcErrorCodeForCrypto(
+  cryptoCode: string,
+):
+  | 'VALIDATION_FAILED'
+  | 'INVALID_HE_PARAMETERS'
+  | 'HE_CONTEXT_MISMATCH'
+  | 'INVALID_CIPHERTEXT'
+  | 'INVALID_HE_KEY'
+  | 'INVALID_PROTOCOL_MESSAGE'
+  | 'PROTOCOL_OUT_OF_ORDER'
+  | 'REPLAY_DETECTED'
+  | 'INTERNAL' {
+  switch (cryptoCode) {
+    case 'INVALID_PARAMETERS':
+    case 'PARAMETERS_INSUFFICIENT':
+      return 'INVALID_HE_PARAMETERS';
+    case 'CONTEXT_MISMATCH':
+      return 'HE_CONTEXT_MISMATCH';
+    case 'INVALID_CIPHERTEXT':
+      return 'INVALID_CIPHERTEXT';
+    case 'INVALID_KEY':
+      return 'INVALID_HE_KEY';
+    case 'INVALID_MESSAGE':
+    case 'CORRELATION_MISMATCH':
+      return 'INVALID_PROTOCOL_MESSAGE';
+    case 'PROTOCOL_STATE':
+      return 'PROTOCOL_OUT_OF_ORDER';
+    case 'CORRELATION_REUSED':
+    case 'CORRELATION_EXHAUSTED':
+      return 'REPLAY_DETECTED';
+    case 'INVALID_ARGUMENT':
+      return 'VALIDATION_FAILED';
+    default:
+      return 'INTERNAL';
+  }
+}

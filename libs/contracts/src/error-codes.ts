@@ -33,6 +33,9 @@ export const ERROR_CODES = [
   'INVALID_HE_KEY',
   'INVALID_PROTOCOL_MESSAGE',
   'PROTOCOL_OUT_OF_ORDER',
+  // the dealer (argmax sessions)
+  'SESSION_CONFLICT',
+  'CORRELATION_CONSUMED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -21,3 +21,6 @@ export * from './repositories/discard.repository.js';
 export * from './testing/teacher.factory.js';
 export * from './repositories/student-model.repository.js';
 export * from './repositories/teacher-discard.repository.js';
+export * from './repositories/argmax-session.repository.js';
+export * from './repositories/capc.repository.js';
+export * from './repositories/capc-head.repository.js';

@@ -5,3 +5,6 @@ export * from './labeling/labeling-runner.js';
 export * from './queue/labeling-queue.js';
 export * from './discard/teacher-discard.queue.js';
 export * from './discard/teacher-discard.runner.js';
+export * from './capc/capc-parameters.js';
+export * from './capc/capc-relay.js';
+export * from './capc/capc-runner.js';

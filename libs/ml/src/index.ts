@@ -72,3 +72,35 @@ export type {
   StudentTrainOptions,
   StudentTrainResult,
 } from './student/student.types.js';
+
+// Confidential mode (CaPC): public feature extractors and the teacher heads libs/crypto evaluates homomorphically
+export {
+  publicFeatureExtractor,
+  publicFeatureExtractorById,
+  publicFeatureExtractorForSchema,
+  quantizeValues,
+} from './capc/public-feature.extractor.js';
+export type { PublicExtractorSpec, PublicFeatureExtractor } from './capc/public-feature.extractor.js';
+export type {
+  CapcDenseLayer,
+  CapcHeadKind,
+  CapcHeadModel,
+  HeadTrainOptions,
+  HeadTrainResult,
+  LinearHead,
+  SquareMlpHead,
+  SquareMlpTrainOptions,
+} from './capc/capc-head.types.js';
+export { trainLinearHead, trainSquareMlpHead } from './capc/capc-head.trainer.js';
+export type { HeadFeatures } from './capc/capc-head.trainer.js';
+export {
+  argmaxLogit,
+  capcHeadAccuracy,
+  capcHeadLogits,
+  linearHeadLogits,
+  squareMlpLogits,
+} from './capc/capc-head.inference.js';
+export { quantizeLinearHead } from './capc/capc-head.quantizer.js';
+export type { QuantizedCapcLinearHead, QuantizeLinearHeadOptions } from './capc/capc-head.quantizer.js';
+export { capcHeadContentHash, decodeCapcHead, encodeCapcHead } from './capc/capc-head.codec.js';
+export type { CapcHeadDescriptor, EncodedCapcHead } from './capc/capc-head.codec.js';

@@ -1,14 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { DomainError, type Principal } from '@conclave/common';
 import {
   AuditRepository,
+  CapcRepository,
   ConsortiumRepository,
   LabelingJobRepository,
   PrivacyBudgetRepository,
   UnlabeledDatasetRepository,
   type LabelingJobEntity,
 } from '@conclave/db';
-import { LabelingQueue, needsBaseline, normaliseMechanismParams } from '@conclave/guardian';
+import { capcHeParameters, LabelingQueue, needsBaseline, normaliseMechanismParams } from '@conclave/guardian';
 import { requireParty } from '../unlabeled/unlabeled.service.js';
 import { mapJob, type CreateJobDto, type JobDto, type LabelDto } from './dto/job.dto.js';
 
@@ -22,10 +23,14 @@ export class JobsService {
     private readonly consortia: ConsortiumRepository,
     private readonly queue: LabelingQueue,
     private readonly audit: AuditRepository,
+    /** Confidential jobs only (optional so that pate-only callers, e.g. tests, need not provide it). */
+    @Optional() private readonly capc?: CapcRepository,
   ) {}
 
   async create(dto: CreateJobDto, caller: Principal): Promise<JobDto> {
+    if (dto.mode === 'capc') return this.createConfidential(dto, caller);
     const partyId = requireParty(caller);
+    if (!dto.unlabeledDatasetId) throw new DomainError('VALIDATION_FAILED', 'unlabeledDatasetId is required');
     const unlabeled = await this.unlabeled.findForOwner({ ownerPartyId: partyId, datasetId: dto.unlabeledDatasetId });
     if (!unlabeled || unlabeled.status !== 'ready')
       throw new DomainError('NOT_FOUND', 'No such unlabeled dataset of yours');
@@ -75,6 +80,62 @@ export class JobsService {
       targetType: 'labeling-job',
       targetId: job.id,
       details: { mechanism },
+    });
+    return this.describe(job);
+  }
+
+  /**
+   * Confidential mode: no plaintext is uploaded. The querying party declares how many queries it will ask (maxQueries)
+   * and registers its HE parameters and public key; its encrypted queries then go through /v1/jobs/:id/capc.
+   */
+  private async createConfidential(dto: CreateJobDto, caller: Principal): Promise<JobDto> {
+    const partyId = requireParty(caller);
+    if (dto.unlabeledDatasetId !== undefined) {
+      throw new DomainError('VALIDATION_FAILED', 'capc jobs take no unlabeled dataset: queries are sent encrypted');
+    }
+    if (!dto.capc)
+      throw new DomainError('VALIDATION_FAILED', 'capc jobs need capc: {heParameters, publicKey, extractor}');
+    const budget = await this.budgets.findById(dto.budgetId);
+    const party = await this.consortia.findParty(partyId);
+    const dataset = budget ? await this.consortia.findDataset(budget.consortiumDatasetId) : null;
+    if (!budget || !dataset || !party || dataset.consortiumId !== party.consortiumId) {
+      throw new DomainError('NOT_FOUND', 'No such budget in your consortium');
+    }
+    if (dataset.teachersDiscardedAt)
+      throw new DomainError('TEACHER_DISCARDED', "This dataset's teachers have been discarded");
+    if (dataset.labelKind === 'multi-label') {
+      throw new DomainError('VALIDATION_FAILED', 'capc jobs label single-label datasets (secure argmax)');
+    }
+    const mechanism = dto.mechanism ?? 'gnmax';
+    if (mechanism === 'multilabel-gnmax' || needsBaseline(mechanism)) {
+      throw new DomainError('VALIDATION_FAILED', `mechanism ${mechanism} is not available in capc mode`);
+    }
+    const params = normaliseMechanismParams(mechanism, dto.params);
+    capcHeParameters(dto.capc.heParameters);
+    const publicKey = Buffer.from(dto.capc.publicKey, 'base64');
+    if (publicKey.toString('base64') !== dto.capc.publicKey || publicKey.length < 64) {
+      throw new DomainError('INVALID_HE_KEY', 'publicKey must be base64 of a public key envelope');
+    }
+    if (!this.capc) throw new DomainError('INTERNAL', 'Confidential jobs are not available in this process');
+    const job = await this.capc.createJob({
+      ownerPartyId: partyId,
+      consortiumDatasetId: dataset.id,
+      budgetId: budget.id,
+      mechanism,
+      params,
+      queries: dto.maxQueries,
+      quorum: dto.quorum ?? 1,
+      heParameters: dto.capc.heParameters,
+      publicKey,
+      extractor: { ...dto.capc.extractor },
+    });
+    await this.queue.enqueue(job.id);
+    await this.audit.append({
+      actor: caller,
+      action: 'job.created',
+      targetType: 'labeling-job',
+      targetId: job.id,
+      details: { mechanism, mode: 'capc' },
     });
     return this.describe(job);
   }

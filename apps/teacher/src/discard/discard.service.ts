@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DomainError, type Principal } from '@conclave/common';
 import { DiscardRepository } from '@conclave/db';
+import { CapcHeadsService } from '../capc-heads/capc-heads.service.js';
 import { TEACHER_LOGGER, type TeacherLogger } from '../teacher.logger.js';
 import { TrainingRunner } from '../training/training.runner.js';
 import { TeacherModelCache } from '../votes/teacher-model.cache.js';
@@ -14,6 +15,7 @@ export class DiscardService {
     private readonly runner: TrainingRunner,
     private readonly cache: TeacherModelCache,
     @Inject(TEACHER_LOGGER) private readonly logger: TeacherLogger,
+    @Optional() private readonly capcHeads?: CapcHeadsService,
   ) {}
 
   async discard(dataset: string, dto: DiscardRequestDto, actor: Principal): Promise<DiscardRecordDto> {
@@ -29,12 +31,16 @@ export class DiscardService {
     );
     if (!record) throw new DomainError('NOT_FOUND', `This service holds no partition of dataset '${dataset}'`);
     this.cache.invalidate(dataset);
+    // The confidential-mode heads go with the models (after the partitions are marked discarded, so that a training
+    // finishing meanwhile cannot store new ones; a repeated discard deletes any left over).
+    const capcHeadsDeleted = (await this.capcHeads?.deleteForDataset(dataset)) ?? 0;
     this.logger.info(
       {
         dataset,
         discardId: record.id,
         modelsDeleted: record.repeated ? 0 : record.modelsDeleted,
         dataDeleted: record.dataDeleted,
+        capcHeadsDeleted,
         keyId: actor.keyId,
         role: actor.role,
       },

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DomainError, isDomainError } from '@conclave/common';
 import { PartitionRepository, TeacherModelRepository } from '@conclave/db';
 import {
@@ -10,10 +10,12 @@ import {
   serializeModel,
   trainModel,
   type Architecture,
+  type LabeledDataset,
   type ModelSpec,
   type RecordSchema,
   type TrainOptions,
 } from '@conclave/ml';
+import { CapcHeadsService } from '../capc-heads/capc-heads.service.js';
 import { TEACHER_LOGGER, type TeacherLogger } from '../teacher.logger.js';
 import { TeacherModelCache } from '../votes/teacher-model.cache.js';
 
@@ -100,11 +102,14 @@ export class TrainingRunner implements OnModuleInit, BeforeApplicationShutdown {
     private readonly models: TeacherModelRepository,
     private readonly cache: TeacherModelCache,
     @Inject(TEACHER_LOGGER) private readonly logger: TeacherLogger,
+    /** Fits each partition's confidential-mode heads after its teacher; absent when CapcHeadsModule is not imported. */
+    @Optional() private readonly capcHeads?: CapcHeadsService,
   ) {}
 
   async onModuleInit(): Promise<void> {
     const interrupted = await this.models.failInterruptedTrainings();
     if (interrupted > 0) this.logger.warn({ interrupted }, 'trainings interrupted by a restart were marked failed');
+    if (!this.capcHeads) this.logger.warn('CapcHeadsModule is not imported: no confidential-mode heads are trained');
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -228,6 +233,7 @@ export class TrainingRunner implements OnModuleInit, BeforeApplicationShutdown {
         { dataset: job.dataset, partitionId: progress.partitionId, modelId, epochs: train.epochs },
         'teacher trained',
       );
+      await this.fitCapcHeads(job, progress, data, schema);
     } catch (error) {
       const cancelled = error instanceof TrainingCancelled;
       progress.state = cancelled ? 'cancelled' : 'failed';
@@ -250,6 +256,42 @@ export class TrainingRunner implements OnModuleInit, BeforeApplicationShutdown {
           'training stopped',
         );
       }
+    }
+  }
+
+  /**
+   * Fits the partition's confidential-mode heads on the records its teacher was just trained on (about a second
+   * per 240-record partition). A failure is logged and leaves the teacher ready: heads are an addition to it.
+   */
+  private async fitCapcHeads(
+    job: TrainingJob,
+    progress: PartitionProgress,
+    data: LabeledDataset,
+    schema: RecordSchema,
+  ): Promise<void> {
+    if (!this.capcHeads || this.cancelled.has(job)) return;
+    const context = { dataset: job.dataset, partitionId: progress.partitionId };
+    try {
+      const outcome = await this.capcHeads.fitPartition({ partitionId: progress.partitionId }, data, schema, {
+        seed: job.options.seed,
+      });
+      if (!outcome.stored) {
+        this.logger.info({ ...context, reason: outcome.reason }, 'no confidential-mode heads for this data');
+        return;
+      }
+      this.logger.info(
+        {
+          ...context,
+          extractorId: outcome.extractorId,
+          heads: outcome.heads.map((h) => h.kind),
+          seconds: Math.round(outcome.seconds * 100) / 100,
+        },
+        'confidential-mode heads trained',
+      );
+    } catch (error) {
+      if (isDomainError(error))
+        this.logger.warn({ ...context, code: error.code }, 'confidential-mode heads not stored');
+      else this.logger.error({ ...context, err: error }, 'confidential-mode heads failed');
     }
   }
 }

@@ -46,6 +46,9 @@ export function httpStatusFor(code: ErrorCode): number {
       return 400;
     case 'PROTOCOL_OUT_OF_ORDER':
       return 409;
+    case 'SESSION_CONFLICT':
+    case 'CORRELATION_CONSUMED':
+      return 409;
     default: {
       const unreachable: never = code;
       return unreachable;

@@ -21,7 +21,7 @@ export class ApiKeyEntity {
   @Column({ type: 'varchar', length: 32 })
   role: Role;
 
-  /** The consortium party the key acts for (coordinator database only). */
+  /** The consortium party the key acts for (coordinator and dealer databases). */
   @Index()
   @Column({ type: 'uuid', nullable: true })
   partyId: string | null;

@@ -1,4 +1,7 @@
 import { ApiKeyEntity } from './api-key.entity.js';
+import { CapcBatchEntity } from './coordinator/capc-batch.entity.js';
+import { CapcDealerEntity } from './coordinator/capc-dealer.entity.js';
+import { CapcJobEntity } from './coordinator/capc-job.entity.js';
 import { AuditEventEntity } from './coordinator/audit-event.entity.js';
 import { ConsortiumDatasetEntity } from './coordinator/consortium-dataset.entity.js';
 import { ConsortiumEntity } from './coordinator/consortium.entity.js';
@@ -12,6 +15,8 @@ import { TeacherDiscardEntity } from './coordinator/teacher-discard.entity.js';
 import { UnlabeledDatasetEntity } from './coordinator/unlabeled-dataset.entity.js';
 import { UnlabeledRecordEntity } from './coordinator/unlabeled-record.entity.js';
 import { VoteHistogramEntity } from './coordinator/vote-histogram.entity.js';
+import { ArgmaxSessionEntity } from './dealer/argmax-session.entity.js';
+import { CapcHeadEntity } from './teacher/capc-head.entity.js';
 import { DiscardRecordEntity } from './teacher/discard-record.entity.js';
 import { PartitionEntity } from './teacher/partition.entity.js';
 import { PrivateRecordEntity } from './teacher/private-record.entity.js';
@@ -19,6 +24,9 @@ import { TeacherModelEntity } from './teacher/teacher-model.entity.js';
 
 export {
   ApiKeyEntity,
+  CapcBatchEntity,
+  CapcDealerEntity,
+  CapcJobEntity,
   AuditEventEntity,
   ConsortiumDatasetEntity,
   ConsortiumEntity,
@@ -36,7 +44,10 @@ export {
   PartitionEntity,
   PrivateRecordEntity,
   TeacherModelEntity,
+  ArgmaxSessionEntity,
+  CapcHeadEntity,
 };
+export type * from './coordinator/capc-batch.entity.js';
 export type * from './coordinator/consortium-dataset.entity.js';
 export type * from './coordinator/labeling-job.entity.js';
 export type * from './coordinator/privacy-budget.entity.js';
@@ -65,6 +76,9 @@ export const COORDINATOR_ENTITIES = [
   StudentModelEntity,
   TeacherDiscardEntity,
   AuditEventEntity,
+  CapcJobEntity,
+  CapcBatchEntity,
+  CapcDealerEntity,
 ];
 
 export const TEACHER_ENTITIES = [
@@ -73,10 +87,11 @@ export const TEACHER_ENTITIES = [
   PrivateRecordEntity,
   TeacherModelEntity,
   DiscardRecordEntity,
+  CapcHeadEntity,
 ];
 
-/** The dealer keeps only its credentials (and, later, which correlated randomness it has issued). */
-export const DEALER_ENTITIES = [ApiKeyEntity];
+/** The dealer keeps its credentials and its argmax sessions (a seed each, and which halves it handed out). */
+export const DEALER_ENTITIES = [ApiKeyEntity, ArgmaxSessionEntity];
 
 export function entitiesFor(kind: SchemaKind): Function[] {
   switch (kind) {

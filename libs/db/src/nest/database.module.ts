@@ -13,6 +13,7 @@ import { LabelingJobRepository } from '../repositories/labeling-job.repository.j
 import { UnlabeledDatasetRepository } from '../repositories/unlabeled-dataset.repository.js';
 import { StudentModelRepository } from '../repositories/student-model.repository.js';
 import { TeacherDiscardRepository } from '../repositories/teacher-discard.repository.js';
+import { CapcRepository } from '../repositories/capc.repository.js';
 
 /**
  * The service's database for NestJS: opens (and migrates) it at boot, closes it at shutdown,
@@ -31,6 +32,7 @@ export class DatabaseModule {
             LabelingJobRepository,
             StudentModelRepository,
             TeacherDiscardRepository,
+            CapcRepository,
           ]
         : [];
     const teacherOnly =

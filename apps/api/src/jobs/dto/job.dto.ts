@@ -1,17 +1,70 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsObject, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import {
+  IsArray,
+  IsBase64,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { JOB_MECHANISMS } from '@conclave/guardian';
 import type { LabelingJobEntity, QueryStatus } from '@conclave/db';
 
+/** The public feature extractor the querying party runs locally (confidential mode). */
+export class CapcExtractorDto {
+  @ApiProperty() @IsString() @MaxLength(100) id: string;
+  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) @Max(8192) dimension: number;
+  @ApiProperty() @Type(() => Number) @IsNumber() @Min(0) featureScale: number;
+  @ApiProperty() @Type(() => Number) @IsInt() @Min(1) @Max(1 << 20) maxAbsFeature: number;
+}
+
+/** Confidential mode: the querying party's HE parameters and public key (its secret key never leaves it). */
+export class CapcJobSetupDto {
+  @ApiProperty({ description: 'libs/crypto heParametersToJson of a BFV parameter set (e.g. BFV_8192)' })
+  @IsObject()
+  heParameters: Record<string, unknown>;
+
+  @ApiProperty({ description: 'base64 of the seeded public key envelope' })
+  @IsBase64()
+  @MaxLength(2_000_000)
+  publicKey: string;
+
+  @ApiProperty({ type: CapcExtractorDto })
+  @ValidateNested()
+  @Type(() => CapcExtractorDto)
+  extractor: CapcExtractorDto;
+}
+
 export class CreateJobDto {
-  @ApiProperty() @IsUUID('all') unlabeledDatasetId: string;
+  @ApiPropertyOptional({ description: 'pate mode: the unlabeled records to label (capc mode uploads none)' })
+  @ValidateIf((dto: CreateJobDto) => dto.mode !== 'capc' || dto.unlabeledDatasetId !== undefined)
+  @IsUUID('all')
+  unlabeledDatasetId?: string;
+
   @ApiProperty() @IsUUID('all') budgetId: string;
 
-  @ApiPropertyOptional({ enum: ['pate'], default: 'pate' })
+  @ApiPropertyOptional({ enum: ['pate', 'capc'], default: 'pate' })
   @IsOptional()
-  @IsIn(['pate'])
-  mode?: 'pate';
+  @IsIn(['pate', 'capc'])
+  mode?: 'pate' | 'capc';
+
+  @ApiPropertyOptional({
+    type: CapcJobSetupDto,
+    description: 'capc mode only: HE parameters, public key, feature extractor; maxQueries = the number of queries',
+  })
+  @ValidateIf((dto: CreateJobDto) => dto.mode === 'capc')
+  @ValidateNested()
+  @Type(() => CapcJobSetupDto)
+  capc?: CapcJobSetupDto;
 
   @ApiPropertyOptional({ enum: JOB_MECHANISMS, default: 'gnmax' })
   @IsOptional()

@@ -12,7 +12,7 @@ export class CreateApiKeyDto {
   @Length(1, 200)
   label: string;
 
-  @ApiPropertyOptional({ description: 'Consortium party the key acts for (coordinator only)' })
+  @ApiPropertyOptional({ description: 'Consortium party the key acts for (coordinator services and the dealer)' })
   @IsOptional()
   @IsUUID('all')
   partyId?: string;

@@ -1,0 +1,295 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { DomainError } from '@conclave/common';
+import {
+  CAPC_MAX_BATCH,
+  capcErrorCodeForCrypto,
+  decodeCanonicalBase64,
+  encodeBase64,
+  encodeU32,
+  type CapcEvaluateRequest,
+  type CapcEvaluateResponse,
+  type CapcTeacherRoundResponse,
+} from '@conclave/contracts';
+import {
+  ArgmaxParty,
+  BfvLinearTeacher,
+  decodeCorrelationBatch,
+  HeContext,
+  heParametersFromJson,
+  InMemoryCorrelationLedger,
+  isCryptoError,
+  type HeParametersJson,
+  type HePublicKey,
+} from '@conclave/crypto';
+import { TeacherEnv } from '../teacher.env.js';
+import { TEACHER_LOGGER } from '../teacher.logger.js';
+import { quantizeCapcHead, partitionsPerProduct, stackHeads } from './capc-head.quantizer.js';
+import { CAPC_HEAD_SOURCE, type CapcHeadSource } from './capc-head.source.js';
+import { CapcSessionStore, type CapcSession } from './capc-session.store.js';
+import { fetchCorrelationHalves } from './dealer-halves.client.js';
+
+interface PreparedHeads {
+  groups: BfvLinearTeacher[];
+  packing: number[];
+}
+
+/**
+ * The teacher service's side of confidential (capc) mode: evaluates a batch of encrypted queries with every
+ * partition's head (BFV, several partitions packed into one product), masks and re-randomises every response (libs/crypto),
+ * keeps its own logit shares in memory, then runs its side of each (query, partition) secure argmax with the correlation
+ * halves it fetches from the dealer with its own key, and finally gives the guardian only the sum over its partitions
+ * of its one-hot shares per query. It never sees a query (ciphertexts under the querying party's key), nor a vote.
+ */
+@Injectable()
+export class CapcService implements OnApplicationShutdown {
+  private readonly contexts = new Map<string, Promise<HeContext>>();
+  private readonly publicKeys = new Map<string, HePublicKey>();
+  private readonly prepared = new Map<string, PreparedHeads>();
+  private readonly ledger = new InMemoryCorrelationLedger();
+  private readonly sessions: CapcSessionStore;
+  private dealer: { url: string; key: string } | null;
+
+  constructor(
+    @Inject(CAPC_HEAD_SOURCE) private readonly heads: CapcHeadSource,
+    private readonly config: TeacherEnv,
+    @Inject(TEACHER_LOGGER) private readonly logger: Logger,
+  ) {
+    this.sessions = new CapcSessionStore({ maxSessions: config.CAPC_MAX_SESSIONS, ttlMs: config.CAPC_SESSION_TTL_MS });
+    this.dealer = config.DEALER_URL && config.DEALER_KEY ? { url: config.DEALER_URL, key: config.DEALER_KEY } : null;
+  }
+
+  /** The owner points its service at the consortium's dealer with the key the dealer issued to it. */
+  setDealer(url: string, key: string): void {
+    this.dealer = { url: url.replace(/\/+$/, ''), key };
+  }
+
+  async evaluate(request: CapcEvaluateRequest): Promise<CapcEvaluateResponse> {
+    const count = request.queries?.length ?? 0;
+    if (count < 1 || count > CAPC_MAX_BATCH) {
+      throw new DomainError('VALIDATION_FAILED', `A batch holds 1 to ${CAPC_MAX_BATCH} queries`);
+    }
+    return this.guard(async () => {
+      const context = await this.context(request.heParameters);
+      const modulus = context.plainModulus!;
+      const publicKey = this.publicKey(context, request.publicKey);
+      const prepared = await this.prepare(context, request);
+      const partitions = prepared.packing.reduce((a, b) => a + b, 0);
+      const shares: Uint32Array[] = [];
+      const responses: string[][] = [];
+      for (const [q, encoded] of request.queries.entries()) {
+        const query = decodeCanonicalBase64(encoded);
+        if (!query) throw new DomainError('INVALID_CIPHERTEXT', `queries[${q}] is not base64`, { query: q });
+        const row: string[] = [];
+        for (const [g, head] of prepared.groups.entries()) {
+          const { response, share } = head.evaluate(query, publicKey);
+          row.push(encodeBase64(response));
+          for (let p = 0; p < prepared.packing[g]!; p++) {
+            shares.push(share.slice(p * request.classes, (p + 1) * request.classes));
+          }
+        }
+        responses.push(row);
+      }
+      this.sessions.create({
+        id: request.sessionId,
+        jobId: request.jobId,
+        queries: count,
+        partitions,
+        classes: request.classes,
+        modulus,
+        shares,
+        parties: null,
+        outgoing: null,
+        round: 0,
+        done: false,
+        failed: false,
+      });
+      return { sessionId: request.sessionId, partitions, packing: prepared.packing, responses, modulus };
+    });
+  }
+
+  async round(sessionId: string, round: number, encoded: string): Promise<CapcTeacherRoundResponse> {
+    const session = this.sessions.get(sessionId);
+    if (session.failed || session.done) throw new DomainError('PROTOCOL_OUT_OF_ORDER', 'The session is over');
+    if (round !== session.round + 1) {
+      throw new DomainError('PROTOCOL_OUT_OF_ORDER', `Round ${round} is not the session's next round`);
+    }
+    const message = decodeCanonicalBase64(encoded);
+    if (!message) throw new DomainError('INVALID_PROTOCOL_MESSAGE', 'message must be base64');
+    try {
+      return await this.guard(async () => {
+        if (round === 1) await this.startArgmaxes(session);
+        const instances = session.parties!.length;
+        if (message.length === 0 || message.length % instances !== 0) {
+          throw new DomainError('INVALID_PROTOCOL_MESSAGE', 'message length does not fit the batch');
+        }
+        const size = message.length / instances;
+        const outgoing = session.outgoing!;
+        const next: Uint8Array[] = [];
+        const results: Uint32Array[] = [];
+        session.round = round;
+        session.parties!.forEach((party, i) => {
+          const step = party.receive(message.subarray(i * size, (i + 1) * size));
+          if (step.kind === 'send') next.push(step.message);
+          else results.push(step.oneHotShares);
+        });
+        if (next.length > 0 && results.length > 0) {
+          throw new DomainError('INVALID_PROTOCOL_MESSAGE', 'argmax instances out of step');
+        }
+        const response: CapcTeacherRoundResponse = { round, message: encodeBase64(concat(outgoing)) };
+        if (results.length > 0) {
+          response.shareSums = encodeBase64(encodeU32(sumPerQuery(session, results)));
+          session.done = true;
+          this.sessions.delete(session.id);
+        } else {
+          session.outgoing = next;
+        }
+        return response;
+      });
+    } catch (error) {
+      // Correlated randomness is single-use: a session that failed a round is over for good.
+      session.failed = true;
+      session.shares = null;
+      this.sessions.delete(session.id);
+      throw error;
+    }
+  }
+
+  onApplicationShutdown(): void {
+    for (const prepared of this.prepared.values()) for (const head of prepared.groups) head.dispose();
+    for (const key of this.publicKeys.values()) key.dispose();
+  }
+
+  /** Fetches this service's correlation halves (party 1) from the dealer and starts every argmax of the session. */
+  private async startArgmaxes(session: CapcSession): Promise<void> {
+    if (!this.dealer)
+      throw new DomainError('CONFLICT', 'No dealer configured (DEALER_URL/DEALER_KEY or PUT /v1/capc/dealer)');
+    const bytes = await fetchCorrelationHalves(this.dealer, session.id, 1);
+    const halves = decodeCorrelationBatch(bytes);
+    const instances = session.queries * session.partitions;
+    if (halves.length !== instances)
+      throw new DomainError('UPSTREAM_ERROR', 'The dealer sent a wrong number of halves');
+    const shares = session.shares!;
+    session.parties = halves.map(
+      (correlation, i) => new ArgmaxParty({ party: 1, shares: shares[i]!, correlation, ledger: this.ledger }),
+    );
+    session.shares = null;
+    session.outgoing = session.parties.map((party) => {
+      const step = party.start();
+      if (step.kind !== 'send') throw new DomainError('INTERNAL', 'argmax finished before any round');
+      return step.message;
+    });
+  }
+
+  private async context(json: unknown): Promise<HeContext> {
+    const params = heParametersFromJson(json as HeParametersJson);
+    if (params.scheme !== 'bfv' || params.plainModulus === undefined || params.plainModulus >= 2n ** 32n) {
+      throw new DomainError(
+        'INVALID_HE_PARAMETERS',
+        'Linear heads take BFV parameters with a plain modulus below 2^32',
+      );
+    }
+    const key = JSON.stringify(json);
+    let context = this.contexts.get(key);
+    if (!context) {
+      context = HeContext.create(params);
+      context.catch(() => this.contexts.delete(key));
+      this.contexts.set(key, context);
+    }
+    return context;
+  }
+
+  private publicKey(context: HeContext, encoded: string): HePublicKey {
+    const bytes = decodeCanonicalBase64(encoded);
+    if (!bytes) throw new DomainError('INVALID_HE_KEY', 'publicKey must be base64');
+    const id = `${context.id}:${createHash('sha256').update(bytes).digest('hex')}`;
+    let key = this.publicKeys.get(id);
+    if (!key) {
+      key = context.importPublicKey(bytes);
+      if (this.publicKeys.size >= 8) {
+        const [oldest, old] = this.publicKeys.entries().next().value!;
+        this.publicKeys.delete(oldest);
+        old.dispose();
+      }
+      this.publicKeys.set(id, key);
+    }
+    return key;
+  }
+
+  /** This dataset's linear heads on the request's extractor, quantized and packed (cached until the heads change). */
+  private async prepare(context: HeContext, request: CapcEvaluateRequest): Promise<PreparedHeads> {
+    const { extractor, classes } = request;
+    const heads = (await this.heads.headsFor(request.dataset))
+      .filter((h) => h.kind === 'linear' && h.extractorId === extractor.id)
+      .sort((a, b) => a.partitionIndex - b.partitionIndex);
+    if (heads.length === 0) {
+      throw new DomainError(
+        'CONFLICT',
+        `No confidential-mode head of dataset '${request.dataset}' on extractor ${extractor.id}`,
+      );
+    }
+    if (heads.some((h) => h.classes !== classes || h.dimension !== extractor.dimension)) {
+      throw new DomainError('VALIDATION_FAILED', 'The heads do not fit the requested classes or feature dimension');
+    }
+    const key = [context.id, JSON.stringify(extractor), ...heads.map((h) => h.contentHash)].join('|');
+    const cached = this.prepared.get(key);
+    if (cached) return cached;
+    const perProduct = partitionsPerProduct(context.degree, classes, extractor.dimension);
+    if (perProduct < 1) throw new DomainError('INVALID_HE_PARAMETERS', 'The HE parameters are too small for the heads');
+    const modulus = context.plainModulus!;
+    const quantized = heads.map((h) => quantizeCapcHead(h, extractor, modulus));
+    const groups: BfvLinearTeacher[] = [];
+    const packing: number[] = [];
+    // Noise flooding needs room in the modulus: on for N ≥ 8192, impossible (and off) on BFV_4096.
+    const floodingSecurityBits = context.degree >= 8192 ? 40 : 0;
+    for (let i = 0; i < quantized.length; i += perProduct) {
+      const part = quantized.slice(i, i + perProduct);
+      groups.push(BfvLinearTeacher.prepare(context, stackHeads(part), { floodingSecurityBits }));
+      packing.push(part.length);
+    }
+    for (const old of this.prepared.values()) for (const head of old.groups) head.dispose();
+    this.prepared.clear();
+    const prepared = { groups, packing };
+    this.prepared.set(key, prepared);
+    this.logger.info({ dataset: request.dataset, heads: heads.length, products: groups.length }, 'capc heads prepared');
+    return prepared;
+  }
+
+  /** CryptoErrors (bad ciphertexts, keys, parameters, messages) become 4xx domain errors; the process goes on. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isCryptoError(error)) {
+        const code = capcErrorCodeForCrypto(error.code);
+        this.logger.warn({ code: error.code }, 'capc request refused');
+        throw new DomainError(code === 'INTERNAL' ? 'VALIDATION_FAILED' : code, `Refused: ${error.code}`);
+      }
+      throw error;
+    }
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Per query, Σ over this service's partitions of its one-hot shares (mod p). */
+function sumPerQuery(session: CapcSession, results: Uint32Array[]): Uint32Array {
+  const { queries, partitions, classes, modulus } = session;
+  const out = new Uint32Array(queries * classes);
+  for (let q = 0; q < queries; q++) {
+    for (let p = 0; p < partitions; p++) {
+      const shares = results[q * partitions + p]!;
+      for (let c = 0; c < classes; c++) out[q * classes + c] = (out[q * classes + c]! + shares[c]!) % modulus;
+    }
+  }
+  return out;
+}
