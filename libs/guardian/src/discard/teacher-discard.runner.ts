@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { DomainError, isDomainError, ServiceClient } from '@conclave/common';
+import { DomainError, isDomainError } from '@conclave/common';
 import type { ErrorCode } from '@conclave/contracts';
 import {
   AuditRepository,
@@ -8,13 +8,11 @@ import {
   type TeacherDiscardRow,
   type TeacherEndpoint,
 } from '@conclave/db';
+import { TeacherClients, type TeacherCallOptions } from '../teachers/teacher-clients.js';
 import type { TeacherDiscardTask } from './teacher-discard.queue.js';
 
-export interface TeacherDiscardRunnerOptions {
-  /** Per-request timeout and retries (exponential backoff) of one call to a teacher service. */
-  timeoutMs?: number;
-  retries?: number;
-  backoffMs?: number;
+/** Per-request timeout and retries (exponential backoff) of one call to a teacher service, and: */
+export interface TeacherDiscardRunnerOptions extends TeacherCallOptions {
   /** Runs of the task (pg-boss retries) after which a teacher service that still fails counts as failed. */
   maxAttempts?: number;
 }
@@ -58,7 +56,7 @@ export interface TeacherDiscardResult {
  * dataset has nothing to discard and counts as confirmed with no model deleted.
  */
 export class TeacherDiscardRunner {
-  private readonly clients = new Map<string, ServiceClient>();
+  private readonly clients: TeacherClients;
 
   constructor(
     private readonly consortia: ConsortiumRepository,
@@ -66,7 +64,9 @@ export class TeacherDiscardRunner {
     private readonly audit: AuditRepository,
     private readonly logger: Logger,
     private readonly options: TeacherDiscardRunnerOptions = {},
-  ) {}
+  ) {
+    this.clients = new TeacherClients(options);
+  }
 
   /**
    * One run of a task. Throws UPSTREAM_UNAVAILABLE when a teacher service failed but may still succeed later (the
@@ -149,7 +149,7 @@ export class TeacherDiscardRunner {
     repeated: boolean;
   }> {
     try {
-      const record = await this.client(endpoint).post<TeacherDiscardResponse>(
+      const record = await this.clients.for(endpoint).post<TeacherDiscardResponse>(
         `/v1/datasets/${encodeURIComponent(datasetName)}/discard`,
         { reason },
         // Safe to repeat: the teacher service answers a repeated discard with the record of the first one.
@@ -201,21 +201,5 @@ export class TeacherDiscardRunner {
         },
       });
     }
-  }
-
-  private client(endpoint: TeacherEndpoint): ServiceClient {
-    let client = this.clients.get(endpoint.partyId);
-    if (!client) {
-      client = new ServiceClient({
-        service: endpoint.name,
-        baseUrl: endpoint.url,
-        apiKey: endpoint.guardianApiKey ?? undefined,
-        timeoutMs: this.options.timeoutMs ?? 60_000,
-        retries: this.options.retries ?? 3,
-        backoffMs: this.options.backoffMs ?? 500,
-      });
-      this.clients.set(endpoint.partyId, client);
-    }
-    return client;
   }
 }

@@ -1,15 +1,12 @@
 import type { Logger } from 'pino';
-import { DomainError, ServiceClient } from '@conclave/common';
+import { DomainError } from '@conclave/common';
 import type { VoteRequest, VoteResponse } from '@conclave/contracts';
 import type { TeacherEndpoint } from '@conclave/db';
+import { TeacherClients, type TeacherCallOptions } from '../teachers/teacher-clients.js';
 import type { VoteHistogram } from './job-mechanism.js';
 
-export interface VoteCollectorOptions {
-  /** Per-request timeout; retries with exponential backoff before a teacher service counts as down. */
-  timeoutMs?: number;
-  retries?: number;
-  backoffMs?: number;
-}
+/** Per-request timeout; retries with exponential backoff before a teacher service counts as down. */
+export type VoteCollectorOptions = TeacherCallOptions;
 
 export interface CollectedVotes {
   /** Per query id: the histogram over every teacher that actually voted. */
@@ -25,12 +22,14 @@ export interface CollectedVotes {
  * histograms (and so the accounting) use the voters that actually voted; the caller applies the quorum.
  */
 export class VoteCollector {
-  private readonly clients = new Map<string, ServiceClient>();
+  private readonly clients: TeacherClients;
 
   constructor(
     private readonly logger: Logger,
-    private readonly options: VoteCollectorOptions = {},
-  ) {}
+    options: VoteCollectorOptions = {},
+  ) {
+    this.clients = new TeacherClients(options);
+  }
 
   /** `signal` gives up on the requests still running (their services then count as missing). */
   async collect(
@@ -46,7 +45,9 @@ export class VoteCollector {
     const missing: string[] = [];
     const responses = await Promise.allSettled(
       endpoints.map((endpoint) =>
-        this.client(endpoint).post<VoteResponse>('/v1/votes', request, { idempotent: true, signal: options.signal }),
+        this.clients
+          .for(endpoint)
+          .post<VoteResponse>('/v1/votes', request, { idempotent: true, signal: options.signal }),
       ),
     );
     // Given up on by the caller (a job that stopped before using these votes): nothing to report.
@@ -81,22 +82,6 @@ export class VoteCollector {
       answered.push(endpoint.name);
     });
     return { histograms, answered, missing };
-  }
-
-  private client(endpoint: TeacherEndpoint): ServiceClient {
-    let client = this.clients.get(endpoint.partyId);
-    if (!client) {
-      client = new ServiceClient({
-        service: endpoint.name,
-        baseUrl: endpoint.url,
-        apiKey: endpoint.guardianApiKey ?? undefined,
-        timeoutMs: this.options.timeoutMs ?? 60_000,
-        retries: this.options.retries ?? 3,
-        backoffMs: this.options.backoffMs ?? 500,
-      });
-      this.clients.set(endpoint.partyId, client);
-    }
-    return client;
   }
 }
 
