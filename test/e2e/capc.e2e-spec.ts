@@ -1,220 +1,47 @@
-import { createServer, type Server } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { runCapcLabeling, sliceMnistIdx, type CapcFeatureExtractor } from '@conclave/app-cli';
-import { quantizeCapcHead } from '@conclave/app-teacher';
+import { runCapcLabeling, sliceMnistIdx } from '@conclave/app-cli';
 import { BFV_8192 } from '@conclave/crypto';
-import { publicFeatureExtractor } from '../../libs/ml/src/capc/public-feature.extractor.js';
-import { call, startTestPlatform, type TestPlatform } from './platform-harness.js';
+import { quantizeLinearHead } from '../../libs/ml/src/capc/capc-head.quantizer.js';
+import { CLASSES, imagesOf, startCapcConsortium, type CapcConsortium, type Recorded } from './capc-fixtures.js';
 
 const TEACHERS = ['a', 'b', 'c'];
 const PARTITIONS_PER_OWNER = 3;
 const PER_PARTITION = 200;
 const QUERIES = 12;
-const CLASSES = 10;
 const MODULUS = Number(BFV_8192.plainModulus);
 
-interface Recorded {
-  to: string;
-  path: string;
-  request: string;
-  response: string;
-}
-
-/** A recording HTTP proxy (test-only): every body that crosses it is kept, in both directions. */
-async function recordingProxy(
-  name: string,
-  target: () => string,
-  log: Recorded[],
-): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host') headers[k] = v;
-      fetch(`${target()}${req.url}`, { method: req.method, headers, body: body.length ? body : undefined })
-        .then(async (upstream) => {
-          const text = Buffer.from(await upstream.arrayBuffer());
-          log.push({ to: name, path: req.url ?? '', request: body.toString('utf8'), response: text.toString('utf8') });
-          res.writeHead(upstream.status, {
-            'content-type': upstream.headers.get('content-type') ?? 'application/json',
-          });
-          res.end(text);
-        })
-        .catch(() => {
-          res.writeHead(502);
-          res.end();
-        });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${address.port}`, server };
-}
-
-/** Nearest-class-mean linear heads on the public features of each partition's MNIST slice. */
-function nearestMeanHead(features: Float32Array[], labels: Uint8Array, dimension: number) {
-  const sums = Array.from({ length: CLASSES }, () => new Float64Array(dimension));
-  const counts = new Array<number>(CLASSES).fill(0);
-  features.forEach((f, i) => {
-    counts[labels[i]!]! += 1;
-    for (let j = 0; j < dimension; j++) sums[labels[i]!]![j]! += f[j]!;
-  });
-  const weights: number[] = [];
-  const bias: number[] = [];
-  for (let c = 0; c < CLASSES; c++) {
-    const mean = Array.from(sums[c]!, (v) => v / Math.max(1, counts[c]!));
-    weights.push(...mean);
-    bias.push(-mean.reduce((a, v) => a + v * v, 0) / 2);
-  }
-  return { weights, bias };
-}
-
-function imagesOf(idx: Buffer): Float32Array[] {
-  const count = idx.readUInt32BE(4);
-  return Array.from({ length: count }, (_, i) =>
-    Float32Array.from(idx.subarray(16 + i * 784, 16 + (i + 1) * 784), (v) => v / 255),
-  );
-}
-
 describe('confidential labeling (capc mode) across processes', () => {
-  let platform: TestPlatform;
+  let capc: CapcConsortium;
   let db: pg.Client;
   const log: Recorded[] = [];
-  const proxies: Server[] = [];
-  const extractor = publicFeatureExtractor('mnist') as unknown as CapcFeatureExtractor;
-  const heads: Record<string, Array<{ weights: number[]; bias: number[] }>> = {};
-  let apiProxy: string;
-  let party: { key: string; dealerKey: string; partyId: string };
-  let budgetId: string;
-  let dealerUrl: string;
   let queryImages: Float32Array[];
 
   beforeAll(async () => {
-    // Fixed heads per partition (nearest class mean on the public features of a disjoint MNIST training slice).
-    const dir = mkdtempSync(join(tmpdir(), 'conclave-capc-'));
-    const env: Record<string, Record<string, string>> = {};
-    for (const [t, id] of TEACHERS.entries()) {
-      const list = [];
-      for (let p = 0; p < PARTITIONS_PER_OWNER; p++) {
-        const offset = (t * PARTITIONS_PER_OWNER + p) * PER_PARTITION;
-        const slice = await sliceMnistIdx('train', offset, PER_PARTITION);
-        const features = extractor.extract(imagesOf(slice.images));
-        const head = nearestMeanHead(features, new Uint8Array(slice.labels.subarray(8)), extractor.dimension);
-        list.push({
-          partitionId: `p-${id}-${p}`,
-          partitionIndex: p,
-          extractorId: extractor.id,
-          kind: 'linear',
-          classes: CLASSES,
-          dimension: extractor.dimension,
-          ...head,
-        });
-      }
-      heads[id] = list;
-      const file = join(dir, `heads-${id}.json`);
-      writeFileSync(file, JSON.stringify({ mnist: list }));
-      env[`teacher-${id}`] = { CAPC_HEADS_FILE: file };
-    }
-    platform = await startTestPlatform(TEACHERS, env);
-    db = new pg.Client({ connectionString: platform.coordinatorUrl });
+    capc = await startCapcConsortium({
+      teachers: TEACHERS,
+      partitionsPerOwner: PARTITIONS_PER_OWNER,
+      perPartition: PER_PARTITION,
+      log,
+    });
+    db = new pg.Client({ connectionString: capc.platform.coordinatorUrl });
     await db.connect();
-    const api = platform.services.api!;
-    const dealer = platform.services.dealer!;
-    dealerUrl = dealer.url;
-    const apiPost = (path: string, body: unknown, key = api.adminKey) =>
-      call(`${api.url}${path}`, { method: 'POST', key, body });
-
-    const consortium = await apiPost('/v1/consortia', { name: 'capc consortium' });
-    const querying = await apiPost(`/v1/consortia/${consortium.body.id}/parties`, {
-      name: 'clinic q',
-      kind: 'querying-party',
-    });
-    const owners: string[] = [];
-    for (const id of TEACHERS) {
-      const teacher = platform.services[`teacher-${id}`]!;
-      const guardianKey = await call(`${teacher.url}/v1/keys`, {
-        method: 'POST',
-        key: teacher.adminKey,
-        body: { role: 'guardian', label: 'guardian' },
-      });
-      const proxy = await recordingProxy(`teacher-${id}`, () => teacher.url, log);
-      proxies.push(proxy.server);
-      const owner = await apiPost(`/v1/consortia/${consortium.body.id}/parties`, {
-        name: `owner-${id}`,
-        kind: 'data-owner',
-        teacherServiceUrl: proxy.url,
-        guardianApiKey: guardianKey.body.key,
-      });
-      expect(owner.status).toBe(201);
-      owners.push(owner.body.id);
-      const teacherDealerKey = await call(`${dealer.url}/v1/keys`, {
-        method: 'POST',
-        key: dealer.adminKey,
-        body: { role: 'teacher', label: `owner ${id}`, partyId: owner.body.id },
-      });
-      expect(teacherDealerKey.status).toBe(201);
-      const configured = await call(`${teacher.url}/v1/capc/dealer`, {
-        method: 'PUT',
-        key: teacher.adminKey,
-        body: { url: dealer.url, key: teacherDealerKey.body.key },
-      });
-      expect(configured.status).toBe(204);
-    }
-    const guardianDealerKey = await call(`${dealer.url}/v1/keys`, {
-      method: 'POST',
-      key: dealer.adminKey,
-      body: { role: 'guardian', label: 'guardian' },
-    });
-    const registered = await call(`${api.url}/v1/capc/dealer`, {
-      method: 'PUT',
-      key: api.adminKey,
-      body: { consortiumId: consortium.body.id, url: dealer.url, guardianApiKey: guardianDealerKey.body.key },
-    });
-    expect(registered.status).toBe(204);
-    const qpKey = await apiPost('/v1/keys', { role: 'querying-party', label: 'clinic q', partyId: querying.body.id });
-    const qpDealerKey = await call(`${dealer.url}/v1/keys`, {
-      method: 'POST',
-      key: dealer.adminKey,
-      body: { role: 'querying-party', label: 'clinic q', partyId: querying.body.id },
-    });
-    party = { key: qpKey.body.key, dealerKey: qpDealerKey.body.key, partyId: querying.body.id };
-    const dataset = await apiPost(`/v1/consortia/${consortium.body.id}/datasets`, {
-      name: 'mnist',
-      numClasses: CLASSES,
-      recordSchema: { kind: 'image', width: 28, height: 28, channels: 1 },
-    });
-    const budget = await apiPost(`/v1/datasets/${dataset.body.id}/budgets`, {
-      name: 'capc',
-      epsilon: 100,
-      delta: 1e-5,
-    });
-    expect({ status: budget.status, dataset: dataset.status }).toEqual({ status: 201, dataset: 201 });
-    budgetId = budget.body.id;
-    const proxy = await recordingProxy('api', () => api.url, log);
-    proxies.push(proxy.server);
-    apiProxy = proxy.url;
     queryImages = imagesOf((await sliceMnistIdx('test', 0, QUERIES)).images);
   });
 
   afterAll(async () => {
-    for (const server of proxies) server.close();
     await db?.end();
-    await platform?.teardown();
+    await capc?.teardown();
   });
 
   it('labels encrypted queries: histograms and labels equal plaintext GNMax on the same heads; nothing leaks', async () => {
+    const { extractor, heads, party } = capc;
     const result = await runCapcLabeling({
-      apiUrl: apiProxy,
+      apiUrl: capc.apiUrl,
       apiKey: party.key,
-      dealerUrl,
+      dealerUrl: capc.dealerUrl,
       dealerKey: party.dealerKey,
-      budgetId,
+      budgetId: capc.budgetId,
       records: queryImages,
       extractor,
       classes: CLASSES,
@@ -231,15 +58,10 @@ describe('confidential labeling (capc mode) across processes', () => {
       const counts = new Array<number>(CLASSES).fill(0);
       for (const id of TEACHERS) {
         for (const head of heads[id]!) {
-          const q = quantizeCapcHead(
-            {
-              classes: CLASSES,
-              dimension: extractor.dimension,
-              weights: Float32Array.from(head.weights),
-              bias: Float32Array.from(head.bias),
-            },
+          // The teachers' quantization (libs/ml), with the querying party's extractor.
+          const q = quantizeLinearHead(
+            { ...head, weights: Float32Array.from(head.weights), bias: Float32Array.from(head.bias) },
             extractor,
-            MODULUS,
           );
           let best = 0;
           let bestValue = -Infinity;

@@ -7,5 +7,5 @@ export * from './training/training.runner.js';
 export * from './votes/vote.service.js';
 export * from './votes/teacher-model.cache.js';
 export * from './discard/discard.service.js';
-export * from './capc/capc-head.quantizer.js';
+export * from './capc/capc-head.packing.js';
 export * from './capc/capc-head.source.js';

@@ -9,9 +9,8 @@ import type {
   CapcShareSumResponse,
 } from '@conclave/contracts';
 import { AuditRepository, CapcRepository, ConsortiumRepository } from '@conclave/db';
-import { CapcRelay } from '@conclave/guardian';
+import { CapcRelay, LabelingQueue } from '@conclave/guardian';
 import { requireParty } from '../unlabeled/unlabeled.service.js';
-import { LabelingQueue } from '@conclave/guardian';
 
 /** The api's side of confidential jobs: authenticates the querying party and hands its messages to the relay. */
 @Injectable()
@@ -24,11 +23,9 @@ export class CapcService {
     private readonly queue: LabelingQueue,
   ) {}
 
-  async startBatch(caller: Principal, jobId: string, request: CapcBatchRequest): Promise<CapcBatchResponse> {
-    const response = await this.relay.startBatch(requireParty(caller), jobId, request);
-    // A job paused for lack of batches is queued again (at most one pg-boss job per labeling job).
-    await this.queue.enqueue(jobId);
-    return response;
+  startBatch(caller: Principal, jobId: string, request: CapcBatchRequest): Promise<CapcBatchResponse> {
+    // A job paused for lack of batches is queued again by the relay; its share sums will queue a run.
+    return this.relay.startBatch(requireParty(caller), jobId, request);
   }
 
   relayRound(
@@ -41,13 +38,16 @@ export class CapcService {
     return this.relay.relayRound(requireParty(caller), jobId, batchId, round, request);
   }
 
-  acceptShares(
+  async acceptShares(
     caller: Principal,
     jobId: string,
     batchId: string,
     request: CapcShareSumRequest,
   ): Promise<CapcShareSumResponse> {
-    return this.relay.acceptShares(requireParty(caller), jobId, batchId, request);
+    const response = await this.relay.acceptShares(requireParty(caller), jobId, batchId, request);
+    // The batch is now the guardian's to decide: queue a run (the guardian never waits on a worker for it).
+    await this.queue.enqueue(jobId);
+    return response;
   }
 
   async registerDealer(

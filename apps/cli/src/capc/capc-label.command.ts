@@ -1,6 +1,6 @@
-import * as ml from '@conclave/ml';
+import { publicFeatureExtractor } from '@conclave/ml';
 import { BFV_4096, BFV_8192 } from '@conclave/crypto';
-import { runCapcLabeling, type CapcFeatureExtractor } from './capc-client.js';
+import { runCapcLabeling } from './capc-client.js';
 import { readIdxImages } from './idx-images.reader.js';
 
 export interface CapcLabelCliOptions {
@@ -21,9 +21,6 @@ export interface CapcLabelCliOptions {
 
 /** `conclave capc label`: labels an IDX file's images in confidential mode; prints the labels and the traffic. */
 export async function runCapcLabelCommand(opts: CapcLabelCliOptions): Promise<void> {
-  const factory = (ml as Record<string, unknown>).publicFeatureExtractor as
-    ((spec: 'mnist') => CapcFeatureExtractor) | undefined;
-  if (!factory) throw new Error('this build has no public feature extractor (libs/ml publicFeatureExtractor)');
   const records = readIdxImages(opts.images, opts.count ? Number(opts.count) : undefined);
   const result = await runCapcLabeling({
     apiUrl: opts.url,
@@ -32,7 +29,7 @@ export async function runCapcLabelCommand(opts: CapcLabelCliOptions): Promise<vo
     dealerKey: opts.dealerKey,
     budgetId: opts.budget,
     records,
-    extractor: factory('mnist'),
+    extractor: publicFeatureExtractor('mnist'),
     classes: Number(opts.classes),
     mechanism: opts.mechanism,
     params: JSON.parse(opts.params) as Record<string, unknown>,

@@ -9,9 +9,11 @@ import {
   encodeBase64,
   encodeU32,
   type CapcEvaluateRequest,
+  type CapcExtractorDescriptor,
   type CapcEvaluateResponse,
   type CapcTeacherRoundResponse,
 } from '@conclave/contracts';
+import { publicFeatureExtractorById, quantizeLinearHead } from '@conclave/ml';
 import {
   ArgmaxParty,
   BfvLinearTeacher,
@@ -25,7 +27,7 @@ import {
 } from '@conclave/crypto';
 import { TeacherEnv } from '../teacher.env.js';
 import { TEACHER_LOGGER } from '../teacher.logger.js';
-import { quantizeCapcHead, partitionsPerProduct, stackHeads } from './capc-head.quantizer.js';
+import { partitionsPerProduct, stackHeads } from './capc-head.packing.js';
 import { CAPC_HEAD_SOURCE, type CapcHeadSource } from './capc-head.source.js';
 import { CapcSessionStore, type CapcSession } from './capc-session.store.js';
 import { fetchCorrelationHalves } from './dealer-halves.client.js';
@@ -219,7 +221,8 @@ export class CapcService implements OnApplicationShutdown {
 
   /** This dataset's linear heads on the request's extractor, quantized and packed (cached until the heads change). */
   private async prepare(context: HeContext, request: CapcEvaluateRequest): Promise<PreparedHeads> {
-    const { extractor, classes } = request;
+    const { classes } = request;
+    const extractor = checkedExtractor(request.extractor);
     const heads = (await this.heads.headsFor(request.dataset))
       .filter((h) => h.kind === 'linear' && h.extractorId === extractor.id)
       .sort((a, b) => a.partitionIndex - b.partitionIndex);
@@ -237,8 +240,20 @@ export class CapcService implements OnApplicationShutdown {
     if (cached) return cached;
     const perProduct = partitionsPerProduct(context.degree, classes, extractor.dimension);
     if (perProduct < 1) throw new DomainError('INVALID_HE_PARAMETERS', 'The HE parameters are too small for the heads');
-    const modulus = context.plainModulus!;
-    const quantized = heads.map((h) => quantizeCapcHead(h, extractor, modulus));
+    // The same quantization as the querying party's (libs/ml): logits stay below libs/crypto's bound t/4.
+    const quantized = heads.map((h) =>
+      quantizeLinearHead(
+        {
+          kind: 'linear',
+          extractorId: h.extractorId,
+          classes: h.classes,
+          dimension: h.dimension,
+          weights: h.weights,
+          bias: h.bias,
+        },
+        extractor,
+      ),
+    );
     const groups: BfvLinearTeacher[] = [];
     const packing: number[] = [];
     // Noise flooding needs room in the modulus: on for N ≥ 8192, impossible (and off) on BFV_4096.
@@ -269,6 +284,33 @@ export class CapcService implements OnApplicationShutdown {
       throw error;
     }
   }
+}
+
+/**
+ * The request's extractor descriptor must be libs/ml's extractor of that id, exactly: the teacher quantizes its heads
+ * with the same featureScale and maxAbsFeature as the querying party quantizes its features, or the logits (and the
+ * exactness bound) would not hold.
+ */
+function checkedExtractor(descriptor: CapcExtractorDescriptor): CapcExtractorDescriptor {
+  let known: CapcExtractorDescriptor;
+  try {
+    known = publicFeatureExtractorById(descriptor.id);
+  } catch {
+    throw new DomainError('VALIDATION_FAILED', 'Unknown public feature extractor');
+  }
+  if (
+    known.dimension !== descriptor.dimension ||
+    known.featureScale !== descriptor.featureScale ||
+    known.maxAbsFeature !== descriptor.maxAbsFeature
+  ) {
+    throw new DomainError('VALIDATION_FAILED', `The extractor descriptor differs from ${known.id}'s`);
+  }
+  return {
+    id: known.id,
+    dimension: known.dimension,
+    featureScale: known.featureScale,
+    maxAbsFeature: known.maxAbsFeature,
+  };
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -26,7 +26,7 @@ import {
   type LabelingJobEntity,
   type TeacherEndpoint,
 } from '@conclave/db';
-import { capcModulus } from './capc-parameters.js';
+import { capcContextId, capcModulus, envelopeContextId } from './capc-parameters.js';
 
 export interface CapcRelayOptions {
   timeoutMs?: number;
@@ -66,13 +66,26 @@ export class CapcRelay {
     if (count < 1 || count > CAPC_MAX_BATCH) {
       throw new DomainError('VALIDATION_FAILED', `A batch holds 1 to ${CAPC_MAX_BATCH} queries`);
     }
+    const contextId = capcContextId(setup.heParameters);
+    if (envelopeContextId(setup.publicKey) !== contextId) {
+      // The job's own setup cannot work (a key of other parameters, or no key at all): fail it cleanly, nothing charged.
+      await this.jobs.transition(jobId, OPEN, 'failed', 'HE_CONTEXT_MISMATCH');
+      await this.jobs.closePending(jobId, 'failed');
+      throw new DomainError('HE_CONTEXT_MISMATCH', "The job's public key was made under other HE parameters");
+    }
     const maxBytes = this.options.maxCiphertextBytes ?? 1 << 20;
     request.queries.forEach((query, i) => {
       if (typeof query !== 'string') throw new DomainError('VALIDATION_FAILED', `queries[${i}] must be base64`);
       if (query.length > Math.ceil(maxBytes / 3) * 4) {
         throw new DomainError('PAYLOAD_TOO_LARGE', `queries[${i}]: ciphertext larger than ${maxBytes} bytes`);
       }
-      if (!decodeCanonicalBase64(query)) throw new DomainError('INVALID_CIPHERTEXT', `queries[${i}] is not base64`);
+      const bytes = decodeCanonicalBase64(query);
+      if (!bytes) throw new DomainError('INVALID_CIPHERTEXT', `queries[${i}] is not base64`);
+      const id = envelopeContextId(bytes);
+      if (id === null) throw new DomainError('INVALID_CIPHERTEXT', `queries[${i}] is not an HE ciphertext envelope`);
+      if (id !== contextId) {
+        throw new DomainError('HE_CONTEXT_MISMATCH', `queries[${i}] was encrypted under other HE parameters`);
+      }
     });
     const expected = await this.capc.nextOrdinal(jobId);
     if (request.firstOrdinal !== expected) {
@@ -213,6 +226,10 @@ export class CapcRelay {
     request: CapcShareSumRequest,
   ): Promise<CapcShareSumResponse> {
     await this.context(partyId, jobId);
+    const sent = await this.capc.findBatch({ jobId, batchId });
+    if (sent?.queryingShareSums) {
+      throw new DomainError('REPLAY_DETECTED', 'The share sums of this batch were sent before');
+    }
     const batch = await this.batch(jobId, batchId);
     const classes = await this.classesOf(jobId);
     const bytes = decodeCanonicalBase64(request.shareSums);
@@ -231,6 +248,8 @@ export class CapcRelay {
     if (!(await this.capc.setQueryingShareSums(batchId, bytes!))) {
       throw new DomainError('REPLAY_DETECTED', 'The share sums of this batch were sent before');
     }
+    // A job paused as idle (e.g. during long argmax rounds) is live again: the caller queues a guardian run.
+    await this.jobs.transition(jobId, ['paused'], 'queued');
     return { batchId, accepted: batch.queryCount };
   }
 

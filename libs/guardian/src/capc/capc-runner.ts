@@ -21,10 +21,9 @@ import {
 import { capcModulus } from './capc-parameters.js';
 
 export interface CapcRunnerOptions {
-  /** How often the guardian looks for batches whose share sums are all in. */
-  pollMs?: number;
-  /** With no batch for this long, the job pauses (the next batch the querying party sends queues it again). */
+  /** With no decision for this long (and no batch ready), the job pauses; the next batch or share sums resume it. */
   idleMs?: number;
+  now?: () => number;
 }
 
 const FINAL: JobStatus[] = ['completed', 'budget-exhausted', 'cancelled', 'failed'];
@@ -36,6 +35,10 @@ const FINAL: JobStatus[] = ['completed', 'budget-exhausted', 'cancelled', 'faile
  * and writing the outcomes in one transaction (idempotent on resume: a query charged before is not charged again).
  * It never sees a query, and no single teacher's vote: every share sum alone is uniformly random, and the querying
  * party's sum covers every teacher of every service at once.
+ *
+ * A run decides what is ready and returns: it never waits for the querying party (that would hold a queue worker
+ * that pate jobs need). The job stays `running` while it waits; the api queues it again whenever share sums arrive,
+ * and the worker schedules a watchdog run that pauses a job left idle.
  */
 export class CapcRunner {
   constructor(
@@ -49,13 +52,15 @@ export class CapcRunner {
     private readonly options: CapcRunnerOptions = {},
   ) {}
 
+  /** Decides every ready batch; returns the job's status (`running` = waiting for the querying party's batches). */
   async run(jobId: string): Promise<JobStatus> {
     const job = await this.jobs.findById(jobId);
     if (!job) throw new DomainError('NOT_FOUND', `No labeling job ${jobId}`);
     if (FINAL.includes(job.status)) return job.status;
     if (job.mode !== 'capc')
       throw new DomainError('VALIDATION_FAILED', `Job mode ${job.mode} is not run by this worker`);
-    await this.jobs.transition(jobId, ['queued', 'paused', 'running'], 'running');
+    // Only a change of status touches the row: its updated_at then tells when the job last made progress.
+    if (job.status !== 'running') await this.jobs.transition(jobId, ['queued', 'paused'], 'running');
     const setup = await this.capc.findJob(jobId);
     const budget = await this.budgetRows.findById(job.budgetId);
     const dataset = budget ? await this.consortia.findDataset(budget.consortiumDatasetId) : null;
@@ -63,9 +68,8 @@ export class CapcRunner {
     if (dataset.teachersDiscardedAt) return this.fail(jobId, 'TEACHER_DISCARDED');
     const mechanism = buildJobMechanism(job.mechanism, job.params);
     const modulus = capcModulus(setup.heParameters);
-    const pollMs = this.options.pollMs ?? 50;
     const idleMs = this.options.idleMs ?? 15 * 60_000;
-    let idleSince = Date.now();
+    const now = this.options.now ?? Date.now;
     for (;;) {
       const current = await this.jobs.findById(jobId);
       if (!current || current.status !== 'running') return current?.status ?? 'failed';
@@ -73,7 +77,6 @@ export class CapcRunner {
       for (const batch of batches) {
         const stopped = await this.decide(job, mechanism, modulus, dataset.numClasses, batch);
         if (stopped) return stopped;
-        idleSince = Date.now();
       }
       const counts = await this.jobs.countByStatus(jobId);
       if (counts.pending === 0) {
@@ -81,11 +84,12 @@ export class CapcRunner {
         this.logger.info({ jobId }, 'capc labeling job completed');
         return 'completed';
       }
-      if (batches.length === 0 && Date.now() - idleSince > idleMs) {
+      if (batches.length > 0) continue; // more may have arrived meanwhile
+      if (now() - current.updatedAt.getTime() > idleMs) {
         await this.jobs.transition(jobId, ['running'], 'paused', 'CAPC_IDLE');
         return 'paused';
       }
-      if (batches.length === 0) await new Promise((resolve) => setTimeout(resolve, pollMs));
+      return 'running';
     }
   }
 

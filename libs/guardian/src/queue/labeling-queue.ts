@@ -36,9 +36,24 @@ export class LabelingQueue {
     this.started = true;
   }
 
-  /** At most one queued-or-active pg-boss job per labeling job. */
+  /**
+   * Queues a run of the labeling job. Several pg-boss jobs may point at the same labeling job (each event that makes
+   * work ready queues one, so none is lost); runs are idempotent — the ledger charges a query at most once.
+   */
   async enqueue(jobId: string): Promise<void> {
     await this.boss.send(LABELING_QUEUE, { jobId }, { singletonKey: jobId });
+  }
+
+  /**
+   * Queues a run in `seconds` (a watchdog, e.g. of a capc job waiting for the querying party): at most one per job and
+   * slot of `seconds` (pg-boss singletonSeconds), so repeated calls do not multiply the delayed runs.
+   */
+  async enqueueAfter(jobId: string, seconds: number): Promise<void> {
+    await this.boss.send(
+      LABELING_QUEUE,
+      { jobId },
+      { singletonKey: `${jobId}:later`, singletonSeconds: seconds, startAfter: seconds },
+    );
   }
 
   async work(handler: (jobId: string) => Promise<void>): Promise<void> {
