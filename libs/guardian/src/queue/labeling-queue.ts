@@ -18,7 +18,12 @@ export class LabelingQueue {
     private readonly logger: Logger,
     options: { poolSize?: number } = {},
   ) {
-    this.boss = new PgBoss({ connectionString, max: options.poolSize ?? 2, schema: 'pgboss' });
+    // LISTEN/NOTIFY wakes an idle worker when a job is sent instead of at its next poll (pg-boss falls back to
+    // polling, with a warning, where the connection cannot listen).
+    this.boss = new PgBoss({ connectionString, max: options.poolSize ?? 2, schema: 'pgboss', useListenNotify: true });
+    this.boss.on('warning', (warning: { message?: string }) =>
+      this.logger.warn({ warning: warning.message }, 'job queue warning'),
+    );
     this.boss.on('error', (error: Error) => this.logger.error({ err: error }, 'job queue error'));
   }
 
@@ -32,7 +37,10 @@ export class LabelingQueue {
       retryBackoff: true,
       retryDelayMax: 120,
       expireInSeconds: 24 * 3600,
+      notify: true,
     });
+    // Queues created by an earlier version had no NOTIFY.
+    await this.boss.updateQueue(LABELING_QUEUE, { notify: true });
     this.started = true;
   }
 
@@ -57,9 +65,9 @@ export class LabelingQueue {
   }
 
   async work(handler: (jobId: string) => Promise<void>): Promise<void> {
-    // pg-boss's shortest polling interval (default 2 s): a new labeling job starts within half a second, for one
-    // small query every 0.5 s per idle worker.
-    const options = { batchSize: 1, pollingIntervalSeconds: 0.5 };
+    // NOTIFY starts a new labeling job at once; polling at pg-boss's shortest interval stays as the floor (a
+    // connection that cannot listen, a notification lost across a reconnect): one small query every 0.5 s.
+    const options = { batchSize: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 };
     await this.boss.work<{ jobId: string }>(LABELING_QUEUE, options, async ([job]) => {
       if (job) await handler(job.data.jobId);
     });
