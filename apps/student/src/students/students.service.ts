@@ -195,14 +195,18 @@ export class StudentsService {
       version: student.version,
       status: student.status,
       supersededId: accepted.supersededId,
-      discard: mapDiscardStatus(overallDiscardStatus(rows), dataset.teachersDiscardedAt, rows),
+      discard: mapDiscardStatus(
+        overallDiscardStatus(rows, dataset.teachersDiscardedAt),
+        dataset.teachersDiscardedAt,
+        rows,
+      ),
     };
   }
 
   private async discardStatus(dataset: ConsortiumDatasetEntity): Promise<DiscardStatusDto> {
     const rows = await this.discards.listForDataset(dataset.id);
     const fresh = (await this.consortia.findDataset(dataset.id)) ?? dataset;
-    return mapDiscardStatus(overallDiscardStatus(rows), fresh.teachersDiscardedAt, rows);
+    return mapDiscardStatus(overallDiscardStatus(rows, fresh.teachersDiscardedAt), fresh.teachersDiscardedAt, rows);
   }
 
   /** Operators see the card as stored; everyone else the publishable ε only. */

@@ -53,7 +53,7 @@ describe(`teacher discard instructions (${process.env.DATABASE_URL ? 'PostgreSQL
       ['owner-1', 'pending'],
       ['owner-2', 'pending'],
     ]);
-    expect(overallDiscardStatus(rows)).toBe('pending');
+    expect(overallDiscardStatus(rows, null)).toBe('pending');
     expect(
       await discards.markDone(rows[0]!.id, {
         modelsDeleted: 2,
@@ -72,13 +72,15 @@ describe(`teacher discard instructions (${process.env.DATABASE_URL ? 'PostgreSQL
     expect(
       await discards.markDone(rows[2]!.id, { modelsDeleted: 0, deletedModelHashes: [], teacherDiscardId: 'd3' }),
     ).toBe(true);
+    // Every owner confirmed, but the dataset is not marked yet: still pending for readers.
+    expect(overallDiscardStatus(await discards.listForDataset(dataset.id), null)).toBe('pending');
     const marked = await discards.markDatasetDiscardedIfComplete(dataset.id);
     expect(marked).toBeInstanceOf(Date);
     expect(await discardedAt(dataset.id)).toEqual(marked);
     expect(await discards.markDatasetDiscardedIfComplete(dataset.id)).toBeNull(); // already marked
 
     const after = await discards.listForDataset(dataset.id);
-    expect(overallDiscardStatus(after)).toBe('done');
+    expect(overallDiscardStatus(after, marked)).toBe('done');
     expect(after[0]).toMatchObject({ modelsDeleted: 2, deletedModelHashes: ['h1', 'h2'], teacherDiscardId: 'd1' });
     expect(after[1]).toMatchObject({ attempts: 1, errorCode: null, status: 'done' });
   });
@@ -95,7 +97,7 @@ describe(`teacher discard instructions (${process.env.DATABASE_URL ? 'PostgreSQL
     await discards.recordFailure(rows[1]!.id, 'FORBIDDEN', true);
     const failed = await discards.listForDataset(dataset.id);
     expect(failed.map((r) => r.status)).toEqual(['done', 'failed']);
-    expect(overallDiscardStatus(failed)).toBe('failed');
+    expect(overallDiscardStatus(failed, null)).toBe('failed');
     expect(await discards.recordFailure(rows[1]!.id, 'FORBIDDEN', true)).toBe(0); // not pending: untouched
 
     const again = await discards.request({
@@ -115,8 +117,9 @@ describe(`teacher discard instructions (${process.env.DATABASE_URL ? 'PostgreSQL
     expect(
       await discards.request({ consortiumDatasetId: dataset.id, studentModelId: null, requestedByKeyId: null }),
     ).toEqual([]);
-    expect(overallDiscardStatus([])).toBe('done');
-    expect(await discards.markDatasetDiscardedIfComplete(dataset.id)).toBeInstanceOf(Date);
+    const marked = await discards.markDatasetDiscardedIfComplete(dataset.id);
+    expect(marked).toBeInstanceOf(Date);
+    expect(overallDiscardStatus([], marked)).toBe('done');
   });
 
   it('lists the audit events about a dataset: its own and those naming it', async () => {

@@ -138,8 +138,16 @@ export class TeacherDiscardRepository {
   }
 }
 
-/** The discard of a dataset as a whole: done when every teacher confirmed, failed when one gave up, else pending. */
-export function overallDiscardStatus(rows: ReadonlyArray<{ status: TeacherDiscardStatus }>): TeacherDiscardStatus {
+/**
+ * The discard of a dataset as a whole: failed when one teacher service gave up; done once every one confirmed AND
+ * the guardian marked the dataset discarded (it does so right after the last confirmation, in its own transaction,
+ * so a reader between the two still sees pending); else pending.
+ */
+export function overallDiscardStatus(
+  rows: ReadonlyArray<{ status: TeacherDiscardStatus }>,
+  teachersDiscardedAt: Date | null,
+): TeacherDiscardStatus {
   if (rows.some((r) => r.status === 'pending')) return 'pending';
-  return rows.some((r) => r.status === 'failed') ? 'failed' : 'done';
+  if (rows.some((r) => r.status === 'failed')) return 'failed';
+  return teachersDiscardedAt ? 'done' : 'pending';
 }
