@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { partitionsPerProduct, stackHeads } from './capc-head.packing.js';
+import { BFV_4096, BfvLinearTeacher, HeContext, isCryptoError } from '@conclave/crypto';
+import { partitionsPerProduct, prepareProducts, stackHeads } from './capc-head.packing.js';
 
 const head = (classes: number, features: number, offset: number) => ({
   classes,
@@ -36,5 +37,36 @@ describe('head packing (teacher, confidential mode)', () => {
     }
     expect(partitionsPerProduct(8192, 10, 64)).toBe(12);
     expect(partitionsPerProduct(4096, 10, 745)).toBe(0);
+  });
+
+  it('packs fewer partitions per product than the layout allows when the noise budget says so (BFV_4096)', async () => {
+    const context = await HeContext.create(BFV_4096);
+    // Heavy heads: one fits BFV_4096's noise budget, the layout's six together do not.
+    const heavy = (offset: number) => ({
+      classes: 10,
+      features: 64,
+      weights: Int32Array.from({ length: 640 }, (_, i) => ((i + offset) % 2 === 0 ? 3_000 : -3_000)),
+      bias: new Int32Array(10),
+      maxAbsFeature: 255,
+    });
+    const heads = Array.from({ length: 7 }, (_, i) => heavy(i));
+    const layout = partitionsPerProduct(context.degree, 10, 64);
+    let allInOne: unknown = null;
+    try {
+      BfvLinearTeacher.prepare(context, stackHeads(heads.slice(0, layout)), { floodingSecurityBits: 0 }).dispose();
+    } catch (error) {
+      allInOne = error;
+    }
+    const { groups, packing } = prepareProducts(context, heads, layout, 0);
+    try {
+      expect(packing.reduce((a, b) => a + b, 0)).toBe(heads.length);
+      expect(packing.every((g) => g >= 1 && g <= layout)).toBe(true);
+      expect(groups).toHaveLength(packing.length);
+      // What the layout alone would pack does not fit the noise budget here; the products are smaller instead.
+      expect(isCryptoError(allInOne, 'PARAMETERS_INSUFFICIENT')).toBe(true);
+      expect(packing[0]).toBeLessThan(layout);
+    } finally {
+      for (const group of groups) group.dispose();
+    }
   });
 });

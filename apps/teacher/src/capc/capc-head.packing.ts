@@ -1,4 +1,4 @@
-import type { QuantizedLinearHead } from '@conclave/crypto';
+import { BfvLinearTeacher, isCryptoError, type HeContext, type QuantizedLinearHead } from '@conclave/crypto';
 
 /**
  * Packing of several partitions' quantized heads (libs/ml `quantizeLinearHead`) into one BFV product: the heads are
@@ -27,4 +27,37 @@ export function stackHeads(heads: QuantizedLinearHead[]): QuantizedLinearHead {
  */
 export function partitionsPerProduct(degree: number, classes: number, dimension: number): number {
   return Math.max(0, Math.floor(((degree + 1) / dimension - 1) / classes));
+}
+
+/**
+ * The heads prepared as BFV products, in order: each product takes as many partitions as the layout allows AND as
+ * libs/crypto's noise budget accepts for these weights (it refuses with PARAMETERS_INSUFFICIENT; on BFV_4096 that is
+ * often fewer than the layout's bound). One partition that does not fit alone is a parameter error for the caller.
+ */
+export function prepareProducts(
+  context: HeContext,
+  heads: QuantizedLinearHead[],
+  layout: number,
+  floodingSecurityBits: number,
+): { groups: BfvLinearTeacher[]; packing: number[] } {
+  const groups: BfvLinearTeacher[] = [];
+  const packing: number[] = [];
+  try {
+    for (let i = 0; i < heads.length;) {
+      for (let g = Math.min(layout, heads.length - i); ; g--) {
+        try {
+          groups.push(BfvLinearTeacher.prepare(context, stackHeads(heads.slice(i, i + g)), { floodingSecurityBits }));
+          packing.push(g);
+          i += g;
+          break;
+        } catch (error) {
+          if (g <= 1 || !isCryptoError(error, 'PARAMETERS_INSUFFICIENT')) throw error;
+        }
+      }
+    }
+  } catch (error) {
+    for (const group of groups) group.dispose();
+    throw error;
+  }
+  return { groups, packing };
 }

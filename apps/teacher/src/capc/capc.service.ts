@@ -27,7 +27,7 @@ import {
 } from '@conclave/crypto';
 import { TeacherEnv } from '../teacher.env.js';
 import { TEACHER_LOGGER } from '../teacher.logger.js';
-import { partitionsPerProduct, stackHeads } from './capc-head.packing.js';
+import { partitionsPerProduct, prepareProducts } from './capc-head.packing.js';
 import { CAPC_HEAD_SOURCE, type CapcHeadSource } from './capc-head.source.js';
 import { CapcSessionStore, type CapcSession } from './capc-session.store.js';
 import { fetchCorrelationHalves } from './dealer-halves.client.js';
@@ -254,15 +254,9 @@ export class CapcService implements OnApplicationShutdown {
         extractor,
       ),
     );
-    const groups: BfvLinearTeacher[] = [];
-    const packing: number[] = [];
     // Noise flooding needs room in the modulus: on for N ≥ 8192, impossible (and off) on BFV_4096.
     const floodingSecurityBits = context.degree >= 8192 ? 40 : 0;
-    for (let i = 0; i < quantized.length; i += perProduct) {
-      const part = quantized.slice(i, i + perProduct);
-      groups.push(BfvLinearTeacher.prepare(context, stackHeads(part), { floodingSecurityBits }));
-      packing.push(part.length);
-    }
+    const { groups, packing } = prepareProducts(context, quantized, perProduct, floodingSecurityBits);
     for (const old of this.prepared.values()) for (const head of old.groups) head.dispose();
     this.prepared.clear();
     const prepared = { groups, packing };
