@@ -20,7 +20,6 @@
 //
 // Usage: npm run bench:capc [-- --teachers 1,10,50 --queries 48 --batch-size 16 --runs 2 --epochs 3 --reps 5
 //                               --no-e2e --no-docs]
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { arch, cpus, freemem, loadavg, platform as osPlatform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { writeBenchmarkSection } from './benchmark-doc.js';
+import { cpuSnapshot } from './process-cpu.js';
 import {
   loadMnistPartitions,
   runCapcLabeling,
@@ -845,35 +845,9 @@ async function setupScenario(
   return { scenario, partyKey, partyDealerKey, teacherDealerKeys, unlabeledId: unlabeled.id, budgets: budgetIds };
 }
 
-// Per-process CPU seconds, from /proc (Linux; null elsewhere)
-
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function cpuSecondsOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
-}
+// Per-process CPU seconds, grouped by party
 
 type CpuGroups = Record<'teachers' | 'dealer' | 'api' | 'guardian' | 'db' | 'client' | 'other', number>;
-
-function cpuSnapshot(platform: Platform): Record<string, number | null> {
-  const snapshot: Record<string, number | null> = {};
-  for (const [name, p] of Object.entries(platform.processes)) snapshot[name] = cpuSecondsOf(p.pid);
-  const own = process.cpuUsage();
-  snapshot.client = (own.user + own.system) / 1e6; // this process is the querying party
-  return snapshot;
-}
 
 function cpuGroups(before: Record<string, number | null>, after: Record<string, number | null>): CpuGroups {
   const groups: CpuGroups = { teachers: 0, dealer: 0, api: 0, guardian: 0, db: 0, client: 0, other: 0 };
@@ -1075,7 +1049,7 @@ async function runCapcJob(
   const { platform } = ctx;
   await pointTeachersAtDealer(ctx, setup);
   const load = loadavgNow();
-  const cpuBefore = cpuSnapshot(platform);
+  const cpuBefore = cpuSnapshot(platform, 'client');
   const startedAtMs = Date.now();
   const http = recordFetch();
   const t0 = performance.now();
@@ -1086,7 +1060,7 @@ async function runCapcJob(
     http.restore();
   }
   const wallMs = performance.now() - t0;
-  const cpu = cpuGroups(cpuBefore, cpuSnapshot(platform));
+  const cpu = cpuGroups(cpuBefore, cpuSnapshot(platform, 'client'));
   if (result.status !== 'completed') throw new Error(`capc job ended ${result.status}`);
   await sleep(200); // the services' log lines reach their files through this process's pipes
   const server = readServerRequests(ctx.dataDir, startedAtMs, startedAtMs + wallMs + 50);
@@ -1123,7 +1097,7 @@ async function runConcurrentCapcJobs(
   const images = ctx.queries.images.slice(0, count);
   const half = Math.ceil(count / 2);
   const load = loadavgNow();
-  const cpuBefore = cpuSnapshot(platform);
+  const cpuBefore = cpuSnapshot(platform, 'client');
   const startedAtMs = Date.now();
   const t0 = performance.now();
   const results = await Promise.all([
@@ -1131,7 +1105,7 @@ async function runConcurrentCapcJobs(
     capcLabeling(ctx, setup, BFV_8192, images.slice(half), batchSize),
   ]);
   const wallMs = performance.now() - t0;
-  const cpu = cpuGroups(cpuBefore, cpuSnapshot(platform));
+  const cpu = cpuGroups(cpuBefore, cpuSnapshot(platform, 'client'));
   results.forEach((r, i) => {
     if (r.status !== 'completed') throw new Error(`concurrent capc job ${i + 1} ended ${r.status}`);
     checkLabels('capc', r.labels, i === 0 ? half : count - half);
@@ -1162,7 +1136,7 @@ async function runPateJob(ctx: E2eContext, setup: ScenarioSetup, count: number):
   const api = platform.services.api!;
   const budgetId = setup.budgets.pop()!;
   const load = loadavgNow();
-  const cpuBefore = cpuSnapshot(platform);
+  const cpuBefore = cpuSnapshot(platform, 'client');
   const startedAtMs = Date.now();
   const t0 = performance.now();
   const job = await call<{ id: string }>(`${api.url}/v1/jobs`, {
@@ -1182,7 +1156,7 @@ async function runPateJob(ctx: E2eContext, setup: ScenarioSetup, count: number):
   }
   const labels = await call<Labels>(`${api.url}/v1/jobs/${job.id}/labels?limit=${count}`, { key: setup.partyKey });
   const wallMs = performance.now() - t0;
-  const cpu = cpuGroups(cpuBefore, cpuSnapshot(platform));
+  const cpu = cpuGroups(cpuBefore, cpuSnapshot(platform, 'client'));
   if (status !== 'completed') throw new Error(`pate job ended ${status}`);
   checkLabels('pate', labels, count);
   return {

@@ -18,7 +18,6 @@
 //
 // Usage: npm run bench:labeling [-- --queries N --services S --partitions P --batch-size B --epochs E --jobs J --no-docs]
 // (--batch-size sets the guardian's LABELING_BATCH_SIZE; without it the aggregator's default is used.)
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { arch, cpus, freemem, loadavg, platform as osPlatform, release, tmpdir, totalmem } from 'node:os';
@@ -28,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import pg from 'pg';
 import { writeBenchmarkSection } from './benchmark-doc.js';
+import { cpuSnapshot } from './process-cpu.js';
 import { loadMnistPartitions, sliceMnistIdx, startPlatform, type Platform } from '@conclave/app-cli';
 import { encodeFeatures, MAX_VOTE_BATCH } from '@conclave/contracts';
 import {
@@ -211,32 +211,6 @@ async function call<T>(
     );
   }
   return (text ? JSON.parse(text) : undefined) as T;
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-function cpuSecondsOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
-}
-
-function cpuSnapshot(platform: Platform): Record<string, number | null> {
-  const snapshot: Record<string, number | null> = {};
-  for (const [name, p] of Object.entries(platform.processes)) snapshot[name] = cpuSecondsOf(p.pid);
-  const own = process.cpuUsage();
-  snapshot.bench = (own.user + own.system) / 1e6;
-  return snapshot;
 }
 
 function cpuDelta(before: Record<string, number | null>, after: Record<string, number | null>): Record<string, number> {
@@ -549,7 +523,7 @@ async function main(): Promise<void> {
       const histograms: number[][] = Array.from({ length: N }, () => new Array<number>(10).fill(0));
       const measureVotes = async () => {
         if (interrupted) throw new Interrupted();
-        const before = cpuSnapshot(platform);
+        const before = cpuSnapshot(platform, 'bench');
         const t0 = performance.now();
         const record = votesRuns.length === 0;
         for (const batch of batches) {
@@ -563,7 +537,10 @@ async function main(): Promise<void> {
           }
         }
         const seconds = (performance.now() - t0) / 1000;
-        votesRuns.push({ seconds: round(seconds, 3), cpu: cpuGroups(cpuDelta(before, cpuSnapshot(platform))) });
+        votesRuns.push({
+          seconds: round(seconds, 3),
+          cpu: cpuGroups(cpuDelta(before, cpuSnapshot(platform, 'bench'))),
+        });
         log(
           `POST /v1/votes run ${votesRuns.length}: ${seconds.toFixed(2)} s (${(N / seconds).toFixed(1)} queries/s; teacher CPU ${votesRuns.at(-1)!.cpu.teachers} s)`,
         );
@@ -583,7 +560,7 @@ async function main(): Promise<void> {
       let labels: Array<{ ordinal: number; status: string; label: number | null }> = [];
       const runJob = async (k: number) => {
         const loadBefore = loadavgNow();
-        const cpuBefore = cpuSnapshot(platform);
+        const cpuBefore = cpuSnapshot(platform, 'bench');
         const t0Wall = Date.now();
         const t0 = performance.now();
         const created = await call<{ id: string }>(`${api.url}/v1/jobs`, {
@@ -619,7 +596,7 @@ async function main(): Promise<void> {
           await watch.end();
         }
         const polledSeconds = (performance.now() - t0) / 1000;
-        const cpu = cpuGroups(cpuDelta(cpuBefore, cpuSnapshot(platform)));
+        const cpu = cpuGroups(cpuDelta(cpuBefore, cpuSnapshot(platform, 'bench')));
         const job = await call<JobView>(`${api.url}/v1/jobs/${created.id}`, { key: setup.partyKey });
         if (job.status !== 'completed' || job.queries.answered !== N) {
           throw new Error(
