@@ -291,7 +291,7 @@ export class CapcOpenBatch {
 
   /** The body of the next round's request (per teacher id, base64 of its concatenated messages). */
   nextMessages(): Record<string, string> {
-    return Object.fromEntries(this.sides.map((side) => [side.teacher, encodeBase64(concat(side.outgoing))]));
+    return Object.fromEntries(this.sides.map((side) => [side.teacher, encodeBase64(Buffer.concat(side.outgoing))]));
   }
 
   /** Sends the next round and takes the teachers' answers; true once every argmax is done. */
@@ -352,16 +352,6 @@ export class CapcOpenBatch {
       shareSums: encodeBase64(encodeU32(sums)),
     });
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /** JSON over HTTP to the api, counting bytes on the wire (bodies); refusals become CapcClientError (code, status). */

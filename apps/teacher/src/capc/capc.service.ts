@@ -139,7 +139,7 @@ export class CapcService implements OnApplicationShutdown {
         if (next.length > 0 && results.length > 0) {
           throw new DomainError('INVALID_PROTOCOL_MESSAGE', 'argmax instances out of step');
         }
-        const response: CapcTeacherRoundResponse = { round, message: encodeBase64(concat(outgoing)) };
+        const response: CapcTeacherRoundResponse = { round, message: encodeBase64(Buffer.concat(outgoing)) };
         if (results.length > 0) {
           response.shareSums = encodeBase64(encodeU32(sumPerQuery(session, results)));
           session.done = true;
@@ -305,16 +305,6 @@ function checkedExtractor(descriptor: CapcExtractorDescriptor): CapcExtractorDes
     featureScale: known.featureScale,
     maxAbsFeature: known.maxAbsFeature,
   };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /** Per query, Σ over this service's partitions of its one-hot shares (mod p). */

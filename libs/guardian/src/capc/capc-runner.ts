@@ -12,12 +12,8 @@ import {
   type LabelingJobEntity,
 } from '@conclave/db';
 import { PrivacyBudgetService } from '../budgets/privacy-budget.service.js';
-import {
-  buildJobMechanism,
-  type JobMechanism,
-  type QueryDecision,
-  type VoteHistogram,
-} from '../labeling/job-mechanism.js';
+import { FINAL_JOB_STATUSES, failJob, releaseBatch, type BatchReleaseDeps } from '../labeling/batch-release.js';
+import { buildJobMechanism, type JobMechanism, type VoteHistogram } from '../labeling/job-mechanism.js';
 import { capcModulus } from './capc-parameters.js';
 
 export interface CapcRunnerOptions {
@@ -25,8 +21,6 @@ export interface CapcRunnerOptions {
   idleMs?: number;
   now?: () => number;
 }
-
-const FINAL: JobStatus[] = ['completed', 'budget-exhausted', 'cancelled', 'failed'];
 
 /**
  * The guardian's side of a confidential (capc) job: for every batch whose share sums are all in, it reconstructs each
@@ -56,7 +50,7 @@ export class CapcRunner {
   async run(jobId: string): Promise<JobStatus> {
     const job = await this.jobs.findById(jobId);
     if (!job) throw new DomainError('NOT_FOUND', `No labeling job ${jobId}`);
-    if (FINAL.includes(job.status)) return job.status;
+    if (FINAL_JOB_STATUSES.includes(job.status)) return job.status;
     if (job.mode !== 'capc')
       throw new DomainError('VALIDATION_FAILED', `Job mode ${job.mode} is not run by this worker`);
     // Only a change of status touches the row: its updated_at then tells when the job last made progress.
@@ -118,41 +112,17 @@ export class CapcRunner {
       this.logger.warn({ jobId, voters: short.histogram.voters, quorum: job.quorum }, 'capc batch: quorum not met');
       return null;
     }
-    const decisions: QueryDecision[] = pending.map((q) => mechanism.run(q.histogram, this.rng));
-    const outcome = await this.budgets.chargeAndReleaseBatch({
-      budgetId: job.budgetId,
-      jobId,
-      items: pending.map((q, i) => ({
-        queryId: q.id,
-        event: mechanism.event(q.histogram, decisions[i]!),
-        checkEvent: mechanism.checkEvent(q.histogram),
-      })),
-      release: (tx, charged) =>
-        this.jobs.recordOutcomes(
-          tx,
-          jobId,
-          charged.map((i) => ({
-            queryId: pending[i]!.id,
-            ...decisions[i]!,
-            histogram: { counts: pending[i]!.histogram.counts, voters: pending[i]!.histogram.voters },
-          })),
-        ),
-      onRefused: async (tx, i) => {
-        await this.jobs.recordOutcomes(tx, jobId, [{ queryId: pending[i]!.id, status: 'refused-budget', label: null }]);
-      },
-    });
+    const stopped = await releaseBatch(this.releaseDeps(), job, mechanism, pending);
     await this.capc.markDecided(batch.id);
-    if (!outcome.refused) return null;
-    const closed = await this.jobs.closePending(jobId, 'refused-budget');
-    await this.jobs.transition(jobId, ['running'], 'budget-exhausted', 'BUDGET_EXHAUSTED');
-    this.logger.info({ jobId, refusedForBudget: closed + 1 }, 'privacy budget exhausted: remaining queries refused');
-    return 'budget-exhausted';
+    return stopped;
   }
 
-  private async fail(jobId: string, code: string): Promise<JobStatus> {
-    await this.jobs.transition(jobId, ['queued', 'paused', 'running'], 'failed', code);
-    await this.jobs.closePending(jobId, 'failed');
-    return 'failed';
+  private releaseDeps(): BatchReleaseDeps {
+    return { jobs: this.jobs, budgets: this.budgets, rng: this.rng, logger: this.logger };
+  }
+
+  private fail(jobId: string, code: string): Promise<JobStatus> {
+    return failJob(this.jobs, jobId, code);
   }
 }
 

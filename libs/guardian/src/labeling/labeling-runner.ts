@@ -13,14 +13,13 @@ import {
   type TeacherEndpoint,
 } from '@conclave/db';
 import { PrivacyBudgetService } from '../budgets/privacy-budget.service.js';
-import { buildJobMechanism, type JobMechanism, type QueryDecision } from './job-mechanism.js';
+import { FINAL_JOB_STATUSES, failJob, releaseBatch, type BatchReleaseDeps } from './batch-release.js';
+import { buildJobMechanism, type JobMechanism } from './job-mechanism.js';
 import type { CollectedVotes, VoteCollector } from './vote-collector.js';
 
 export interface LabelingRunnerOptions {
   batchSize?: number;
 }
-
-const FINAL: JobStatus[] = ['completed', 'budget-exhausted', 'cancelled', 'failed'];
 
 /** A batch of pending queries, read with their features, as the teacher services are asked about it. */
 interface QueryBatch {
@@ -66,7 +65,7 @@ export class LabelingRunner {
   async run(jobId: string): Promise<JobStatus> {
     const job = await this.jobs.findById(jobId);
     if (!job) throw new DomainError('NOT_FOUND', `No labeling job ${jobId}`);
-    if (FINAL.includes(job.status)) return job.status;
+    if (FINAL_JOB_STATUSES.includes(job.status)) return job.status;
     if (job.mode !== 'pate')
       throw new DomainError('VALIDATION_FAILED', `Job mode ${job.mode} is not run by this worker`);
     await this.jobs.transition(jobId, ['queued', 'paused', 'running'], 'running');
@@ -150,36 +149,12 @@ export class LabelingRunner {
         `Only ${short.voters} teachers voted; the job's quorum is ${job.quorum}`,
       );
     }
-    const decisions: QueryDecision[] = histograms.map((histogram) => mechanism.run(histogram, this.rng));
-    // The whole batch in one transaction: each query's charge and outcome still commit together (see
-    // PrivacyBudgetService.chargeAndReleaseBatch), with a fixed number of statements per batch.
-    const outcome = await this.budgets.chargeAndReleaseBatch({
-      budgetId: job.budgetId,
-      jobId,
-      items: pending.map((query, i) => ({
-        queryId: query.id,
-        event: mechanism.event(histograms[i]!, decisions[i]!),
-        checkEvent: mechanism.checkEvent(histograms[i]!),
-      })),
-      release: (tx, charged) =>
-        this.jobs.recordOutcomes(
-          tx,
-          jobId,
-          charged.map((i) => ({
-            queryId: pending[i]!.id,
-            ...decisions[i]!,
-            histogram: { counts: histograms[i]!.counts, voters: histograms[i]!.voters },
-          })),
-        ),
-      onRefused: async (tx, i) => {
-        await this.jobs.recordOutcomes(tx, jobId, [{ queryId: pending[i]!.id, status: 'refused-budget', label: null }]);
-      },
-    });
-    if (!outcome.refused) return null;
-    const closed = await this.jobs.closePending(jobId, 'refused-budget');
-    await this.jobs.transition(jobId, ['running'], 'budget-exhausted', 'BUDGET_EXHAUSTED');
-    this.logger.info({ jobId, refusedForBudget: closed + 1 }, 'privacy budget exhausted: remaining queries refused');
-    return 'budget-exhausted';
+    return releaseBatch(
+      this.releaseDeps(),
+      job,
+      mechanism,
+      pending.map((query, i) => ({ id: query.id, histogram: histograms[i]! })),
+    );
   }
 
   /** The job's next pending queries (after `afterOrdinal`, if given) and their vote request; null if none. */
@@ -215,9 +190,11 @@ export class LabelingRunner {
     };
   }
 
-  private async fail(jobId: string, code: string): Promise<JobStatus> {
-    await this.jobs.transition(jobId, ['queued', 'paused', 'running'], 'failed', code);
-    await this.jobs.closePending(jobId, 'failed');
-    return 'failed';
+  private releaseDeps(): BatchReleaseDeps {
+    return { jobs: this.jobs, budgets: this.budgets, rng: this.rng, logger: this.logger };
+  }
+
+  private fail(jobId: string, code: string): Promise<JobStatus> {
+    return failJob(this.jobs, jobId, code);
   }
 }
