@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { provisionApiKey, SERVICE_SCRIPTS, spawnService, type ServiceProcess } from '@conclave/app-cli';
-import { encodeFeatures, MAX_VOTE_BATCH } from '@conclave/contracts';
+import { encodeFeatures, encodePackedVoteRequest, MAX_VOTE_BATCH } from '@conclave/contracts';
 import { createPostgresDatabase, databaseOptionsFor, type DatabaseOptions } from '@conclave/db';
 import { loadMnist, type SingleLabelDataset } from '@conclave/ml';
 import { call } from './platform-harness.js';
 
 const run = promisify(execFile);
 const MAX_UPLOAD_BYTES = 512 * 1024;
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /** One data owner's teacher service as its own process: load MNIST, train, vote for the guardian, discard. */
 describe('a teacher service', () => {
@@ -54,6 +55,7 @@ describe('a teacher service', () => {
         CONCLAVE_DATA_DIR: dataDir,
         LOG_LEVEL: 'info',
         MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
+        MAX_BODY_BYTES: String(MAX_BODY_BYTES),
         ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
       },
       logFile: logFile(),
@@ -204,6 +206,54 @@ describe('a teacher service', () => {
     const badFeatures = await call(`${url}/v1/votes`, { method: 'POST', key: guardianKey, body: bad });
     expect(badFeatures.status).toBe(400);
     expect(badFeatures.body.error.details).toEqual({ query: 2 });
+  });
+
+  it('answers a packed vote request (raw float32, what the guardian sends) as it answers the JSON one', async () => {
+    const packed = (count: number, edit?: (features: Float32Array) => void) => {
+      const items = Array.from({ length: count }, (_, i) => {
+        const features = queries.features.slice((i % queries.count) * 784, ((i % queries.count) + 1) * 784);
+        edit?.(features);
+        return { queryId: `q-${i}`, features: new Uint8Array(features.buffer) };
+      });
+      return encodePackedVoteRequest('mnist', items);
+    };
+    const post = async (body: Uint8Array, init: { key?: string; type?: string } = {}) => {
+      const response = await fetch(`${url}/v1/votes/packed`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${init.key ?? guardianKey}`,
+          'content-type': init.type ?? 'application/octet-stream',
+        },
+        body,
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const json = await call(`${url}/v1/votes`, { method: 'POST', key: guardianKey, body: voteRequest(50) });
+    const raw = await post(packed(50));
+    expect(raw.status).toBe(200);
+    expect(raw.body).toEqual(json.body);
+
+    const expectError = (response: { status: number; body: any }, status: number, code: string) => {
+      expect({ status: response.status, code: response.body.error?.code }).toEqual({ status, code });
+    };
+    expectError(await post(packed(1), { key: ownerKey }), 403, 'FORBIDDEN');
+    expectError(await post(packed(1), { type: 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError(await post(Buffer.from('not packed at all')), 400, 'MALFORMED_REQUEST');
+    expectError(await post(packed(3).subarray(0, 1000)), 400, 'MALFORMED_REQUEST'); // truncated
+    expectError(await post(packed(MAX_VOTE_BATCH + 1)), 400, 'VALIDATION_FAILED');
+    const nan = await post(packed(3, (f) => (f[5] = Number.NaN)));
+    expectError(nan, 400, 'VALIDATION_FAILED');
+    expect(nan.body.error.details).toEqual({ query: 0 });
+    const short = encodePackedVoteRequest('mnist', [{ queryId: 'a', features: new Uint8Array(40) }]);
+    expectError(await post(short), 400, 'VALIDATION_FAILED');
+    const repeated = encodePackedVoteRequest('mnist', [
+      { queryId: 'a', features: new Uint8Array(784 * 4) },
+      { queryId: 'a', features: new Uint8Array(784 * 4) },
+    ]);
+    expectError(await post(repeated), 400, 'VALIDATION_FAILED');
+    expectError(await post(new Uint8Array(MAX_BODY_BYTES + 1024)), 413, 'PAYLOAD_TOO_LARGE');
+    // Still answering after all of that.
+    expect((await post(packed(2))).status).toBe(200);
   });
 
   it('discards the teachers on the guardian’s request; votes then answer 410', async () => {

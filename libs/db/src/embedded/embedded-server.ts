@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { DataSource } from 'typeorm';
 import { mkdirSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { lockDataDir } from './data-dir.lock.js';
 import { serializeProtocolCycles } from './protocol-cycle.guard.js';
 import { pgliteDataSourceOptions } from '../data-source/data-source.factory.js';
@@ -33,8 +34,9 @@ export async function startEmbeddedServer(options: {
   try {
     await migrate(pglite);
     const host = options.host ?? '127.0.0.1';
-    const server = new PGLiteSocketServer({
-      db: serializeProtocolCycles(pglite),
+    const server: PGLiteSocketServer = new PGLiteSocketServer({
+      // Called only while the server runs a connection's message, so `server` is set by then.
+      db: serializeProtocolCycles(pglite, { onNotification: (message) => broadcast(server, message) }),
       host,
       port: options.port ?? 0,
       maxConnections: options.maxConnections ?? 64,
@@ -54,6 +56,20 @@ export async function startEmbeddedServer(options: {
     await pglite.close();
     unlock();
     throw error;
+  }
+}
+
+/**
+ * Writes a NotificationResponse to every open connection of the server (pglite-socket 0.2.17 keeps them in its
+ * `handlers`, each with its socket; test: notification-relay.medium-spec.ts). It is called while the notifying
+ * connection's message runs — the server runs one message at a time — so every other connection is between two
+ * messages of its own. A connection that did not LISTEN gets notifications it ignores (node-postgres emits them).
+ */
+function broadcast(server: PGLiteSocketServer, message: Uint8Array): void {
+  const handlers = (server as unknown as { handlers?: Set<{ socket?: Socket | null }> }).handlers;
+  for (const handler of handlers ?? []) {
+    const socket = handler.socket;
+    if (socket && socket.writable) socket.write(message);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
+import { NotificationSplitter } from './notification-relay.js';
 
 const code = (c: string) => c.charCodeAt(0);
 /**
@@ -9,6 +10,8 @@ const code = (c: string) => c.charCodeAt(0);
 const EXTENDED_PROTOCOL = new Set(['P', 'B', 'D', 'E', 'C', 'H'].map(code));
 const TERMINATE = code('X');
 const READY_FOR_QUERY = code('Z');
+/** Output is written to a connection in pieces of at least this many bytes (the last piece of a message aside). */
+const COALESCE_BYTES = 256 * 1024;
 
 /** Follows the backend's output (type byte, int32 length, body) just enough to know its last message's type. */
 class LastMessageType {
@@ -55,20 +58,50 @@ class LastMessageType {
  * COPY), or the connection terminates. The server's queue then keeps serving that connection alone until its
  * cycle is complete, as a PostgreSQL backend would serve it.
  */
-export function serializeProtocolCycles(db: PGlite): PGlite {
+export function serializeProtocolCycles(
+  db: PGlite,
+  options: {
+    /** Receives each NotificationResponse, taken out of the notifying connection's output (see NotificationSplitter). */
+    onNotification?: (message: Uint8Array) => void;
+  } = {},
+): PGlite {
   let cycleOpen = false;
   const isInTransaction = () => cycleOpen || db.isInTransaction();
-  const execProtocolRawStream: PGlite['execProtocolRawStream'] = async (message, options) => {
+  const execProtocolRawStream: PGlite['execProtocolRawStream'] = async (message, streamOptions) => {
     const output = new LastMessageType();
+    // PGlite hands its output over in pieces of about 8 KB (a 256-row result of features: some 200), and the server
+    // writes each to the socket: one system call per piece. They are gathered (copied: a piece is a view of PGlite's
+    // memory) and written in pieces of COALESCE_BYTES, the rest when the message is done.
+    const pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = () => {
+      if (pendingBytes === 0) return;
+      const data = pending.length === 1 ? pending[0]! : new Uint8Array(Buffer.concat(pending, pendingBytes));
+      pending.length = 0;
+      pendingBytes = 0;
+      output.push(data);
+      streamOptions.onRawData(data);
+    };
+    const toConnection = (data: Uint8Array) => {
+      pending.push(data.slice());
+      pendingBytes += data.length;
+      if (pendingBytes >= COALESCE_BYTES) flush();
+    };
+    const onNotification = options.onNotification;
+    // Whatever precedes a notification reaches the notifier's socket first (it is one of the sockets relayed to).
+    const splitter = onNotification
+      ? new NotificationSplitter(toConnection, (notification) => {
+          flush();
+          onNotification(notification);
+        })
+      : null;
     try {
       await db.execProtocolRawStream(message, {
-        ...options,
-        onRawData: (data) => {
-          output.push(data);
-          options.onRawData(data);
-        },
+        ...streamOptions,
+        onRawData: splitter ? (data) => splitter.push(data) : toConnection,
       });
     } finally {
+      flush();
       const type = message[0]!;
       cycleOpen = type !== TERMINATE && (EXTENDED_PROTOCOL.has(type) || !output.readyForQuery);
     }

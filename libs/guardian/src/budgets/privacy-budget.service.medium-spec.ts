@@ -174,6 +174,50 @@ describe(`PrivacyBudgetService (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     expect((await service.status(budget.id)).ledgerEntries).toBe(expected);
   });
 
+  it('decides a batch exactly as one query at a time, whether it fits with room to spare or only in part', async () => {
+    // Checked against a worse case (σ = 14) than what is charged (σ = 20), as Confident-GNMax checks: the batch's
+    // one-conversion shortcut (when even an upper bound of every prospective spend fits) must change nothing.
+    const fit = capacity(20, 1.0, 'improved');
+    for (const [n, conversion] of [
+      [3, 'improved'],
+      [fit - 3, 'improved'],
+      [fit - 1, 'basic'],
+      [fit, 'improved'],
+      [fit + 2, 'improved'],
+    ] as const) {
+      const batched = await newBudget(1.0, conversion);
+      const single = await newBudget(1.0, conversion);
+      const outcome = await service.chargeAndReleaseBatch({
+        budgetId: batched.id,
+        jobId: null,
+        items: Array.from({ length: n }, () => ({ queryId: null, event: gaussian(20), checkEvent: gaussian(14) })),
+        release: async () => undefined,
+      });
+      let charged = 0;
+      let refusedAt: number | null = null;
+      for (let i = 0; i < n && refusedAt === null; i += 1) {
+        const one = await service.chargeAndRelease({
+          budgetId: single.id,
+          jobId: null,
+          queryId: null,
+          event: gaussian(20),
+          checkEvent: gaussian(14),
+          release: async () => undefined,
+        });
+        if (one.status === 'charged') charged += 1;
+        else refusedAt = i;
+      }
+      expect({ n, charged: outcome.charged.length, refused: outcome.refused?.index ?? null }).toEqual({
+        n,
+        charged,
+        refused: refusedAt,
+      });
+      const { id: _a, name: _b, ...a } = await service.status(batched.id);
+      const { id: _c, name: _d, ...b } = await service.status(single.id);
+      expect(a).toEqual(b);
+    }
+  });
+
   it('records nothing of a batch whose release fails', async () => {
     const budget = await newBudget(5);
     await expect(

@@ -196,6 +196,8 @@ export class PrivacyBudgetService {
       const alreadyCharged: number[] = [];
       const previousSequences: number[] = [];
       let refused: BatchChargeOutcome<T>['refused'] = null;
+      const isNew = (item: (typeof items)[number]) => item.queryId === null || !previously.has(item.queryId);
+      const allFit = this.batchFits(budget, spent, items.filter(isNew), curveOf);
       for (const [index, item] of items.entries()) {
         const previous = item.queryId === null ? undefined : previously.get(item.queryId);
         if (previous !== undefined) {
@@ -203,11 +205,13 @@ export class PrivacyBudgetService {
           previousSequences.push(previous);
           continue;
         }
-        addCurves(spent, curveOf(item.checkEvent ?? item.event), prospective);
-        const prospectiveEpsilon = this.epsilonOf(budget, prospective);
-        if (prospectiveEpsilon > budget.epsilonLimit) {
-          refused = { index, prospectiveEpsilon: roundEpsilonUp(prospectiveEpsilon) };
-          break;
+        if (!allFit) {
+          addCurves(spent, curveOf(item.checkEvent ?? item.event), prospective);
+          const prospectiveEpsilon = this.epsilonOf(budget, prospective);
+          if (prospectiveEpsilon > budget.epsilonLimit) {
+            refused = { index, prospectiveEpsilon: roundEpsilonUp(prospectiveEpsilon) };
+            break;
+          }
         }
         const independent = isDataDependentEvent(item.event) ? dataIndependentEvent(item.event) : item.event;
         addCurves(spent, curveOf(item.event), spent);
@@ -267,6 +271,33 @@ export class PrivacyBudgetService {
     }
     const rdp = Array.from(accountant.rdp());
     return { rdp, epsilon: budget.entries === 0 ? 0 : this.epsilonOf(budget, rdp) };
+  }
+
+  /**
+   * Whether every item of a batch passes its check, decided with one conversion: each item's prospective spend
+   * (spent before it + its check curve) is, order by order, at most spent + Σ max(event, 0) + max(check), and ε is
+   * nondecreasing in every order's RDP (both conversions, see libs/dp rdp-conversion). True only if that bound fits
+   * the limit; otherwise (or for a single item) the items are checked one by one, exactly as without this.
+   */
+  private batchFits(
+    budget: PrivacyBudgetEntity,
+    spent: Float64Array,
+    items: ReadonlyArray<{ event: DpEvent; checkEvent: DpEvent | null }>,
+    curveOf: (event: DpEvent) => Float64Array,
+  ): boolean {
+    if (items.length < 2) return false;
+    const bound = Float64Array.from(spent);
+    const maxCheck = new Float64Array(spent.length);
+    for (const item of items) {
+      const event = curveOf(item.event);
+      const check = curveOf(item.checkEvent ?? item.event);
+      for (let i = 0; i < bound.length; i++) {
+        bound[i] += Math.max(event[i]!, 0);
+        maxCheck[i] = Math.max(maxCheck[i]!, check[i]!);
+      }
+    }
+    addCurves(bound, maxCheck, bound);
+    return this.epsilonOf(budget, bound) <= budget.epsilonLimit;
   }
 
   private epsilonOf(budget: PrivacyBudgetEntity, rdp: ArrayLike<number>): number {

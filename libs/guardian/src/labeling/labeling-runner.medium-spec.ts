@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger } from '@conclave/common';
-import { decodeFeatures, type VoteRequest, type VoteResponse } from '@conclave/contracts';
+import { decodePackedVoteRequest, type VoteResponse } from '@conclave/contracts';
 import {
   ConsortiumRepository,
   CoordinatorFactory,
@@ -27,19 +27,25 @@ async function fakeTeacherService(
 ): Promise<{ url: string; calls: () => number; close: () => Promise<void> }> {
   let calls = 0;
   const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       calls += 1;
-      const request = JSON.parse(body) as VoteRequest;
+      const packed = decodePackedVoteRequest(Buffer.concat(chunks));
+      if (typeof packed === 'string' || req.url !== '/v1/votes/packed') {
+        res.writeHead(400).end();
+        return;
+      }
+      const { header, features } = packed;
+      const values = new Float32Array(new Uint8Array(features).buffer);
       const response: VoteResponse = {
         service: 'fake',
-        dataset: request.dataset,
+        dataset: header.dataset,
         teachers,
-        votes: request.queries.map((q) => {
-          const cls = decodeFeatures(q.features)![0]!;
+        votes: header.queryIds.map((queryId, q) => {
+          const cls = values[q * header.valuesPerQuery]!;
           return {
-            queryId: q.queryId,
+            queryId,
             classes: Array.from({ length: teachers }, (_, t) => (t < dissenters ? (cls + 1) % 3 : cls)),
           };
         }),

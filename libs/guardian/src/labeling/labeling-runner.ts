@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { DomainError } from '@conclave/common';
-import { MAX_VOTE_BATCH, type VoteRequest } from '@conclave/contracts';
+import { encodePackedVoteRequest, MAX_VOTE_BATCH } from '@conclave/contracts';
 import type { Rng } from '@conclave/dp';
 import {
   ConsortiumRepository,
@@ -15,7 +15,7 @@ import {
 import { PrivacyBudgetService } from '../budgets/privacy-budget.service.js';
 import { FINAL_JOB_STATUSES, failJob, releaseBatch, type BatchReleaseDeps } from './batch-release.js';
 import { buildJobMechanism, type JobMechanism } from './job-mechanism.js';
-import type { CollectedVotes, VoteCollector } from './vote-collector.js';
+import type { CollectedVotes, PackedVoteBatch, VoteCollector } from './vote-collector.js';
 
 export interface LabelingRunnerOptions {
   batchSize?: number;
@@ -24,7 +24,7 @@ export interface LabelingRunnerOptions {
 /** A batch of pending queries, read with their features, as the teacher services are asked about it. */
 interface QueryBatch {
   pending: PendingQuery[];
-  request: VoteRequest;
+  request: PackedVoteBatch;
 }
 
 /** A batch whose votes are being collected; `abandon` gives up on them and waits until nothing of it runs. */
@@ -167,9 +167,10 @@ export class LabelingRunner {
     const pending = await this.jobs.nextPending(jobId, batchSize, afterOrdinal);
     if (pending.length === 0) return null;
     const features = await this.unlabeled.features(pending.map((q) => q.recordId));
-    // Stored features are packed little-endian float32: the wire format's bytes already.
-    const queries = pending.map((q) => ({ queryId: q.id, features: features.get(q.recordId)!.toString('base64') }));
-    return { pending, request: { dataset: datasetName, queries } };
+    // Stored features are packed little-endian float32: the packed request's bytes already.
+    const queries = pending.map((q) => ({ queryId: q.id, features: features.get(q.recordId)! }));
+    const request = { queryIds: queries.map((q) => q.queryId), body: encodePackedVoteRequest(datasetName, queries) };
+    return { pending, request };
   }
 
   private collect(

@@ -18,8 +18,9 @@ export class LabelingQueue {
     private readonly logger: Logger,
     options: { poolSize?: number } = {},
   ) {
-    // LISTEN/NOTIFY wakes an idle worker when a job is sent instead of at its next poll (pg-boss falls back to
-    // polling, with a warning, where the connection cannot listen).
+    // LISTEN/NOTIFY wakes an idle worker when a job is sent instead of at its next poll, on PostgreSQL and on the
+    // embedded server, which relays notifications between its connections (libs/db notification-relay.ts); pg-boss
+    // falls back to polling, with a warning, where the connection cannot listen.
     this.boss = new PgBoss({ connectionString, max: options.poolSize ?? 2, schema: 'pgboss', useListenNotify: true });
     this.boss.on('warning', (warning: { message?: string }) =>
       this.logger.warn({ warning: warning.message }, 'job queue warning'),

@@ -11,7 +11,7 @@ import {
 import { MAX_VOTE_BATCH, type VoteRequest, type VoteResponse } from '@conclave/contracts';
 import { NAME_MESSAGE, NAME_PATTERN } from '../../partitions/dto/partition.dto.js';
 
-const QUERY_ID_MAX = 200;
+export const QUERY_ID_MAX = 200;
 
 /** Why an item of a vote request's `queries` is not `{ queryId, features }`, or null when it is. */
 function voteQueryProblem(item: unknown): string | null {
