@@ -19,6 +19,39 @@ import type { CollectedVotes, PackedVoteBatch, VoteCollector } from './vote-coll
 
 export interface LabelingRunnerOptions {
   batchSize?: number;
+  /** Size of the job's first and last batch (default 64, at most batchSize); see `BatchPlan`. */
+  edgeBatchSize?: number;
+}
+
+/**
+ * The sizes of a job's batches. The first and the last are small: nothing overlaps the first batch's reading and
+ * the teachers' first answer, nor the last batch's charge (the teachers have nothing left to do), so a small batch
+ * at either edge shortens the pipeline's fill and drain; the batches between are `batchSize`. From the count of
+ * pending queries at the start; the run goes on until a read finds nothing, whatever the plan said.
+ */
+export class BatchPlan {
+  private remaining: number;
+  private first = true;
+
+  constructor(
+    pending: number,
+    private readonly batchSize: number,
+    private readonly edge: number,
+  ) {
+    this.remaining = pending;
+  }
+
+  next(): number {
+    const edge = Math.min(this.edge, this.batchSize);
+    let size: number;
+    if (this.first && this.remaining > edge) size = edge;
+    else if (this.remaining <= edge) size = Math.max(this.remaining, 1);
+    else if (this.remaining <= this.batchSize + edge) size = this.remaining - edge;
+    else size = this.batchSize;
+    this.first = false;
+    this.remaining = Math.max(this.remaining - size, 0);
+    return Math.min(size, this.batchSize);
+  }
 }
 
 /** A batch of pending queries, read with their features, as the teacher services are asked about it. */
@@ -78,7 +111,12 @@ export class LabelingRunner {
     const mechanism = buildJobMechanism(job.mechanism, job.params);
     const shape = { numClasses: dataset.numClasses, multiLabel: dataset.labelKind === 'multi-label' };
     const batchSize = Math.min(this.options.batchSize ?? 256, MAX_VOTE_BATCH);
-    const read = (afterOrdinal?: number) => this.readBatch(jobId, dataset.name, batchSize, afterOrdinal);
+    const plan = new BatchPlan(
+      (await this.jobs.countByStatus(jobId)).pending,
+      batchSize,
+      this.options.edgeBatchSize ?? 64,
+    );
+    const read = (afterOrdinal?: number) => this.readBatch(jobId, dataset.name, plan.next(), afterOrdinal);
     const collect = (batch: QueryBatch | null) => (batch ? this.collect(endpoints, batch, shape) : null);
 
     const started = await this.jobs.findById(jobId);
