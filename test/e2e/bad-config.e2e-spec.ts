@@ -27,3 +27,32 @@ describe('a bad configuration stops the app at boot', () => {
     },
   );
 });
+
+describe('the test-only noise seed of the guardian', () => {
+  const boot = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [SERVICE_SCRIPTS.aggregator], {
+      env: { PATH: process.env.PATH, AGGREGATOR_INSECURE_NOISE_SEED: 'seed-hunter2', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+  it.each([['production'], ['development'], [undefined]])(
+    'is refused unless NODE_ENV=test (NODE_ENV=%s): exit 1, the variable named, its value never echoed',
+    (nodeEnv) => {
+      const result = boot(nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/Invalid configuration/);
+      expect(result.stderr).toMatch(/- AGGREGATOR_INSECURE_NOISE_SEED: .*only when NODE_ENV=test/);
+      expect(result.stderr + result.stdout).not.toContain('seed-hunter2');
+      expect(result.stdout).not.toContain('listening');
+    },
+  );
+
+  it('is accepted by the validation when NODE_ENV=test (here only the bad PORT is listed)', () => {
+    const result = boot({ NODE_ENV: 'test', PORT: 'eighty' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('- PORT:');
+    expect(result.stderr).not.toContain('AGGREGATOR_INSECURE_NOISE_SEED');
+    expect(result.stderr + result.stdout).not.toContain('seed-hunter2');
+  });
+});

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from '@jest/globals';
 import { sliceMnistIdx, type CapcFeatureExtractor } from '@conclave/app-cli';
+import { quantizeLinearHead } from '../../libs/ml/src/capc/capc-head.quantizer.js';
 import { publicFeatureExtractor } from '../../libs/ml/src/capc/public-feature.extractor.js';
 import { call, startTestPlatform, type TestPlatform } from './platform-harness.js';
 
@@ -14,8 +15,11 @@ export const CLASSES = 10;
 export interface Recorded {
   to: string;
   path: string;
+  /** The bodies as UTF-8 text (JSON bodies), and as bytes (framed binary bodies). */
   request: string;
   response: string;
+  requestBytes: Buffer;
+  responseBytes: Buffer;
 }
 
 export interface FixedHead {
@@ -63,7 +67,14 @@ export async function recordingProxy(
       fetch(`${target()}${req.url}`, { method: req.method, headers, body: body.length ? body : undefined })
         .then(async (upstream) => {
           const text = Buffer.from(await upstream.arrayBuffer());
-          log.push({ to: name, path: req.url ?? '', request: body.toString('utf8'), response: text.toString('utf8') });
+          log.push({
+            to: name,
+            path: req.url ?? '',
+            request: body.toString('utf8'),
+            response: text.toString('utf8'),
+            requestBytes: body,
+            responseBytes: text,
+          });
           res.writeHead(upstream.status, {
             'content-type': upstream.headers.get('content-type') ?? 'application/json',
           });
@@ -249,4 +260,41 @@ export async function startCapcConsortium(options: {
       await platform.teardown();
     },
   };
+}
+
+/**
+ * The plaintext reference of a capc job's histograms: per query, how many partitions' quantized heads (libs/ml's
+ * quantization, with the querying party's extractor) put each class first on the querying party's quantized features.
+ */
+export function plaintextVoteHistograms(
+  capc: Pick<CapcConsortium, 'extractor' | 'heads'>,
+  teachers: readonly string[],
+  images: readonly Float32Array[],
+): number[][] {
+  const { extractor, heads } = capc;
+  const quantizedHeads = teachers.flatMap((id) =>
+    heads[id]!.map((head) =>
+      quantizeLinearHead(
+        { ...head, weights: Float32Array.from(head.weights), bias: Float32Array.from(head.bias) },
+        extractor,
+      ),
+    ),
+  );
+  return extractor.quantize(extractor.extract(images)).map((x) => {
+    const counts = new Array<number>(CLASSES).fill(0);
+    for (const q of quantizedHeads) {
+      let best = 0;
+      let bestValue = -Infinity;
+      for (let c = 0; c < CLASSES; c++) {
+        let v = q.bias[c]!;
+        for (let j = 0; j < extractor.dimension; j++) v += q.weights[c * extractor.dimension + j]! * x[j]!;
+        if (v > bestValue) {
+          bestValue = v;
+          best = c;
+        }
+      }
+      counts[best]! += 1;
+    }
+    return counts;
+  });
 }

@@ -1,6 +1,28 @@
 import { Expose, Type } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  ValidatorConstraint,
+  Validate,
+  type ValidationArguments,
+  type ValidatorConstraintInterface,
+} from 'class-validator';
 import { CoordinatorEnv } from '@conclave/common';
+
+/** Accepts a test-only switch only where NODE_ENV=test (Jest sets it); unset or anything else refuses it. */
+@ValidatorConstraint({ name: 'onlyInTests' })
+class OnlyInTests implements ValidatorConstraintInterface {
+  validate(_value: unknown, args: ValidationArguments): boolean {
+    return (args.object as { NODE_ENV?: string }).NODE_ENV === 'test';
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} is for tests only (it makes the label noise predictable) and is accepted only when NODE_ENV=test`;
+  }
+}
 
 /** Configuration of the aggregator (privacy guardian), validated at boot. */
 export class AggregatorEnv extends CoordinatorEnv {
@@ -29,4 +51,21 @@ export class AggregatorEnv extends CoordinatorEnv {
   @Min(0, { message: 'TEACHER_RETRIES must be an integer from 0 to 10' })
   @Max(10, { message: 'TEACHER_RETRIES must be an integer from 0 to 10' })
   TEACHER_RETRIES = 3;
+
+  /** Read only to confine test-only switches to tests. */
+  @Expose()
+  @IsOptional()
+  @IsString()
+  NODE_ENV?: string;
+
+  /**
+   * Tests only: the pate and the capc runner each draw their noise from a SeededRng on this seed instead of the
+   * CSPRNG, so that a job's labels can be recomputed exactly outside the guardian. Anyone who knows the seed can
+   * predict (and so subtract) the noise: no privacy. Accepted only when NODE_ENV=test.
+   */
+  @Expose()
+  @IsOptional()
+  @IsString({ message: 'AGGREGATOR_INSECURE_NOISE_SEED must be a string' })
+  @Validate(OnlyInTests)
+  AGGREGATOR_INSECURE_NOISE_SEED?: string;
 }

@@ -11,7 +11,7 @@ import {
   TeacherDiscardRepository,
   UnlabeledDatasetRepository,
 } from '@conclave/db';
-import { CryptoRng } from '@conclave/dp';
+import { CryptoRng, SeededRng, type Rng } from '@conclave/dp';
 import {
   CapcRunner,
   LabelingQueue,
@@ -36,6 +36,15 @@ export class AggregatorModule {
     const service = 'aggregator';
     const database = databaseOptionsFor('coordinator', service, config);
     const logger = createLogger(service, config.LOG_LEVEL);
+    const seed = config.AGGREGATOR_INSECURE_NOISE_SEED;
+    if (seed !== undefined) {
+      // Never the seed itself: whoever knows it can subtract the noise from every released label.
+      logger.warn(
+        'AGGREGATOR_INSECURE_NOISE_SEED is set: label noise is PREDICTABLE and labels are NOT differentially private — tests only',
+      );
+    }
+    // Each runner its own stream: with a seed, the first pate job and the first capc job of a process draw the same noise.
+    const noiseRng = (): Rng => (seed === undefined ? new CryptoRng() : new SeededRng(seed));
     return {
       module: AggregatorModule,
       imports: [ServiceFoundationModule.forRoot({ service, database })],
@@ -70,7 +79,7 @@ export class AggregatorModule {
             budgets: PrivacyBudgetService,
             votes: VoteCollector,
           ) =>
-            new LabelingRunner(jobs, unlabeled, consortia, budgetRows, budgets, votes, new CryptoRng(), logger, {
+            new LabelingRunner(jobs, unlabeled, consortia, budgetRows, budgets, votes, noiseRng(), logger, {
               batchSize: config.LABELING_BATCH_SIZE,
             }),
         },
@@ -89,7 +98,7 @@ export class AggregatorModule {
             consortia: ConsortiumRepository,
             budgetRows: PrivacyBudgetRepository,
             budgets: PrivacyBudgetService,
-          ) => new CapcRunner(jobs, capc, consortia, budgetRows, budgets, new CryptoRng(), logger),
+          ) => new CapcRunner(jobs, capc, consortia, budgetRows, budgets, noiseRng(), logger),
         },
         LabelingWorker,
         {
