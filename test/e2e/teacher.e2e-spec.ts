@@ -164,7 +164,7 @@ describe('a teacher service', () => {
     const started = await call(`${url}/v1/datasets/mnist/train`, {
       method: 'POST',
       key: ownerKey,
-      body: { architecture: 'mlp', epochs: 2, seed: 3 },
+      body: { architecture: 'mlp', epochs: 2, seed: 3, capcHeads: false },
     });
     expect(started.status).toBe(202);
     let status = started;
@@ -177,6 +177,10 @@ describe('a teacher service', () => {
       expect(p).toMatchObject({ status: 'ready', epochs: 2 });
       expect(p.contentHash).toMatch(/^[0-9a-f]{64}$/);
     }
+    // Asked not to: no confidential-mode heads (test/e2e/capc.e2e-spec.ts trains with them, the default).
+    const log = readFileSync(logFile(), 'utf8');
+    expect(log).toContain('"msg":"teacher trained"');
+    expect(log).not.toContain('confidential-mode heads trained');
   });
 
   it('answers the guardian’s vote requests, and only the guardian’s', async () => {

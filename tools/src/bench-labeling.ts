@@ -382,7 +382,7 @@ async function main(): Promise<void> {
         for (const [i, teacher] of teacherServices.entries()) {
           await call(`${teacher.url}/v1/datasets/${DATASET}/train`, {
             key: teacher.adminKey,
-            body: { architecture: 'mlp', epochs: options.epochs, seed: i + 1 },
+            body: { architecture: 'mlp', epochs: options.epochs, seed: i + 1, capcHeads: false }, // pate mode only
           });
         }
         let lastReady = -1;

@@ -171,6 +171,7 @@ export async function runDemo(options: DemoOptions): Promise<{ result: DemoResul
           architecture: s.teacherArchitecture,
           ...(s.teacherEpochs ? { epochs: s.teacherEpochs } : {}),
           seed: 1000 + i,
+          capcHeads: false, // the demo's job runs in pate mode: no confidential-mode heads to fit
         });
       }
       for (;;) {

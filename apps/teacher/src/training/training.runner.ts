@@ -48,6 +48,8 @@ export interface TrainingJob {
   startedAt: Date;
   finishedAt?: Date;
   options: TrainingOptions;
+  /** Whether each partition's confidential-mode heads are fitted after its teacher. */
+  capcHeads: boolean;
   partitions: PartitionProgress[];
 }
 
@@ -133,12 +135,18 @@ export class TrainingRunner implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /** Queues a run; it starts when the runs before it are done. */
-  enqueue(dataset: string, partitions: Array<{ id: string; name: string }>, options: TrainingOptions): TrainingJob {
+  enqueue(
+    dataset: string,
+    partitions: Array<{ id: string; name: string }>,
+    options: TrainingOptions,
+    extras: { capcHeads?: boolean } = {},
+  ): TrainingJob {
     const job: TrainingJob = {
       dataset,
       state: 'queued',
       startedAt: new Date(),
       options,
+      capcHeads: extras.capcHeads ?? true,
       partitions: partitions.map((p) => ({ partitionId: p.id, name: p.name, state: 'queued' })),
     };
     this.jobs.set(dataset, job);
@@ -269,7 +277,7 @@ export class TrainingRunner implements OnModuleInit, BeforeApplicationShutdown {
     data: LabeledDataset,
     schema: RecordSchema,
   ): Promise<void> {
-    if (!this.capcHeads || this.cancelled.has(job)) return;
+    if (!this.capcHeads || !job.capcHeads || this.cancelled.has(job)) return;
     const context = { dataset: job.dataset, partitionId: progress.partitionId };
     try {
       const outcome = await this.capcHeads.fitPartition({ partitionId: progress.partitionId }, data, schema, {

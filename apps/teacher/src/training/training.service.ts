@@ -62,6 +62,7 @@ export class TrainingService {
       dataset,
       trainable.map((p) => ({ id: p.id, name: p.name })),
       options,
+      { capcHeads: dto.capcHeads ?? true },
     );
     return this.status(dataset);
   }

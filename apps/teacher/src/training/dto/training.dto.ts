@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  IsBoolean,
   ArrayMinSize,
   IsArray,
   IsIn,
@@ -77,6 +78,15 @@ export class StartTrainingDto {
   @IsString({ each: true })
   @Matches(NAME_PATTERN, { each: true, message: `each partition ${NAME_MESSAGE}` })
   partitions?: string[];
+
+  @ApiPropertyOptional({
+    description:
+      "Also fit each partition's confidential-mode (CaPC) heads, about a second per partition (default true); " +
+      'without them the partitions do not answer capc jobs',
+  })
+  @IsOptional()
+  @IsBoolean()
+  capcHeads?: boolean;
 }
 
 export type TeacherTrainingState = 'untrained' | 'queued' | 'training' | 'ready' | 'failed' | 'discarded';
