@@ -16,8 +16,10 @@
 // --no-docs), and ends with one JSON line. Every process it started is stopped and its temp dir deleted, also on
 // failure or Ctrl-C.
 //
-// Usage: npm run bench:labeling [-- --queries N --services S --partitions P --batch-size B --epochs E --jobs J --no-docs]
-// (--batch-size sets the guardian's LABELING_BATCH_SIZE; without it the aggregator's default is used.)
+// Usage: npm run bench:labeling [-- --queries N --services S --partitions P --batch-size B --edge-batch-size E
+//        --epochs E --jobs J --no-docs]
+// (--batch-size and --edge-batch-size set the guardian's LABELING_BATCH_SIZE and LABELING_EDGE_BATCH_SIZE; without them
+// the aggregator's defaults are used. The bound is always measured in batches of the batch size.)
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { arch, cpus, freemem, loadavg, platform as osPlatform, release, tmpdir, totalmem } from 'node:os';
@@ -241,6 +243,7 @@ interface Options {
   partitions: number;
   batchSize: number;
   batchSizeSet: boolean;
+  edgeBatchSize: number | null;
   epochs: number;
   jobs: number;
   docs: boolean;
@@ -253,6 +256,7 @@ function parseOptions(): Options {
       services: { type: 'string', default: '5' },
       partitions: { type: 'string', default: '50' },
       'batch-size': { type: 'string' },
+      'edge-batch-size': { type: 'string' },
       epochs: { type: 'string', default: '3' },
       jobs: { type: 'string', default: '2' },
       'no-docs': { type: 'boolean', default: false },
@@ -272,6 +276,9 @@ function parseOptions(): Options {
     partitions,
     batchSize: values['batch-size'] ? int('batch-size', values['batch-size'], 1, MAX_VOTE_BATCH) : DEFAULT_BATCH,
     batchSizeSet: values['batch-size'] !== undefined,
+    edgeBatchSize: values['edge-batch-size']
+      ? int('edge-batch-size', values['edge-batch-size'], 1, MAX_VOTE_BATCH)
+      : null,
     epochs: int('epochs', values.epochs!, 1, 100),
     jobs: int('jobs', values.jobs!, 1, 10),
     docs: !values['no-docs'],
@@ -300,7 +307,7 @@ async function main(): Promise<void> {
   );
   const load = { start: loadavgNow(), afterJobs: [] as number[] };
   log(
-    `${S} teacher services x ${P} partitions = ${teachers} teachers (${PER_PARTITION} MNIST images each), ${N} queries, guardian batch ${B}${options.batchSizeSet ? ' (LABELING_BATCH_SIZE)' : ' (default)'}, GNMax sigma ${SIGMA}`,
+    `${S} teacher services x ${P} partitions = ${teachers} teachers (${PER_PARTITION} MNIST images each), ${N} queries, guardian batch ${B}${options.batchSizeSet ? ' (LABELING_BATCH_SIZE)' : ' (default)'}, first and last batch ${options.edgeBatchSize ?? 64}${options.edgeBatchSize !== null ? ' (LABELING_EDGE_BATCH_SIZE)' : ' (default)'}, GNMax sigma ${SIGMA}`,
   );
   log(`machine: ${machine}; load average ${load.start.join(' ')}; free memory ${round(freemem() / 2 ** 30, 1)} GiB`);
 
@@ -342,7 +349,12 @@ async function main(): Promise<void> {
         teachers: ids,
         ports: 'ephemeral',
         logLevel: 'warn',
-        env: options.batchSizeSet ? { aggregator: { LABELING_BATCH_SIZE: String(B) } } : {},
+        env: {
+          aggregator: {
+            ...(options.batchSizeSet ? { LABELING_BATCH_SIZE: String(B) } : {}),
+            ...(options.edgeBatchSize !== null ? { LABELING_EDGE_BATCH_SIZE: String(options.edgeBatchSize) } : {}),
+          },
+        },
       });
       return starting;
     });
@@ -671,7 +683,7 @@ async function main(): Promise<void> {
 
       const lines = [
         '',
-        `setting: ${S} teacher services x ${P} partitions = ${teachers} MLP teachers (${PER_PARTITION} images each, ${options.epochs} epochs), ${N} MNIST test queries, guardian batch ${B}, GNMax sigma ${SIGMA}, embedded database, TensorFlow.js ${pool.backend}`,
+        `setting: ${S} teacher services x ${P} partitions = ${teachers} MLP teachers (${PER_PARTITION} images each, ${options.epochs} epochs), ${N} MNIST test queries, guardian batch ${B} (first and last ${options.edgeBatchSize ?? 64}), GNMax sigma ${SIGMA}, embedded database, TensorFlow.js ${pool.backend}`,
         `steps: boot ${steps.bootSec} s, load ${steps.loadSec} s (${teachers * PER_PARTITION} images), train ${steps.trainSec} s, setup ${steps.setupSec} s, warm-up ${steps.warmupSec} s, ${options.jobs} jobs and the bounds ${steps.measurementsSec} s`,
         `end to end (job created -> completed: api, pg-boss, guardian, teachers over HTTP, database, accounting): runs ${runsOf(jobRuns)} s -> best ${best.seconds} s = ${queriesPerSec.toFixed(1)} queries/s`,
         `  in the best run: pg-boss pickup ${fmt(t.pickupSec)} s; first batch charged ${fmt(t.firstChargeSec)} s after creation; first -> last batch charged ${fmt(t.chargeSpanSec)} s; last batch charged -> completed ${fmt(t.completionSec)} s (the poll saw it ${fmt(best.polledSeconds - best.seconds)} s later)`,
@@ -700,6 +712,7 @@ async function main(): Promise<void> {
         partitionsPerService: P,
         queries: N,
         batchSize: B,
+        edgeBatchSize: options.edgeBatchSize ?? 64,
         sigma: SIGMA,
         epochs: options.epochs,
         backend: pool.backend,
@@ -726,7 +739,7 @@ async function main(): Promise<void> {
           `Machine: ${machine}  `,
           `Load average (1/5/15 min): ${load.start.join(' ')} at the start; ${jobRuns.map((r) => r.load.join(' ')).join('; ')} before the jobs; ${load.afterJobs.join(' ')} at the end. A shared machine (a CI run alongside): absolute figures are noisy; the ratios are measured in the same run.`,
           '',
-          `Setting: ${S} teacher services × ${P} partitions = ${teachers} MLP teachers (784-128-10, ${PER_PARTITION} MNIST training images each, ${options.epochs} epochs), ${N} MNIST test images as queries (IDX upload), GNMax σ = ${SIGMA}, guardian batch ${B}, embedded database (PGlite), TensorFlow.js ${pool.backend}.`,
+          `Setting: ${S} teacher services × ${P} partitions = ${teachers} MLP teachers (784-128-10, ${PER_PARTITION} MNIST training images each, ${options.epochs} epochs), ${N} MNIST test images as queries (IDX upload), GNMax σ = ${SIGMA}, guardian batch ${B} (a job’s first and last: ${options.edgeBatchSize ?? 64}; the bound’s batches are all ${B}), embedded database (PGlite), TensorFlow.js ${pool.backend}.`,
           '',
           '| measure | runs | best |',
           '|---|---|---|',

@@ -37,6 +37,14 @@ export class AggregatorEnv extends CoordinatorEnv {
   @Max(512, { message: 'LABELING_BATCH_SIZE must be an integer from 1 to 512' })
   LABELING_BATCH_SIZE = 256;
 
+  /** Queries in a job's first and last batch (smaller, to shorten the pipeline's fill and drain; capped at the above). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt({ message: 'LABELING_EDGE_BATCH_SIZE must be an integer from 1 to 512' })
+  @Min(1, { message: 'LABELING_EDGE_BATCH_SIZE must be an integer from 1 to 512' })
+  @Max(512, { message: 'LABELING_EDGE_BATCH_SIZE must be an integer from 1 to 512' })
+  LABELING_EDGE_BATCH_SIZE = 64;
+
   /** Timeout of one vote request to a teacher service. */
   @Expose()
   @Type(() => Number)

@@ -81,6 +81,7 @@ export class AggregatorModule {
           ) =>
             new LabelingRunner(jobs, unlabeled, consortia, budgetRows, budgets, votes, noiseRng(), logger, {
               batchSize: config.LABELING_BATCH_SIZE,
+              edgeBatchSize: config.LABELING_EDGE_BATCH_SIZE,
             }),
         },
         {
