@@ -78,7 +78,7 @@ describe('labeling jobs across processes (pate mode, MNIST)', () => {
       const started = await call(`${teacher.url}/v1/datasets/mnist/train`, {
         method: 'POST',
         key: teacher.adminKey,
-        body: { architecture: 'mlp', epochs: 15, seed: i + 1 },
+        body: { architecture: 'mlp', epochs: 15, seed: i + 1, capcHeads: false }, // pate mode only
       });
       expect(started.status).toBe(202);
       const guardianKey = await call(`${teacher.url}/v1/keys`, {
@@ -139,7 +139,8 @@ describe('labeling jobs across processes (pate mode, MNIST)', () => {
     expect(upload.status).toBe(201);
     expect(uploaded.recordCount).toBe(QUERIES);
     unlabeledId = uploaded.id;
-  });
+    // Boots 5 processes, loads and trains 12 teachers: minutes on a loaded 2-core machine.
+  }, 480_000);
 
   afterAll(async () => {
     await db?.end();
