@@ -15,8 +15,9 @@ const common = {
 };
 
 export default {
-  // Per-project testTimeout is ignored by Jest 30; medium and e2e tests boot real databases and processes.
-  testTimeout: 180_000,
+  // Per-project testTimeout is ignored by Jest 30; medium and e2e tests boot real databases and processes (an e2e
+  // suite's beforeAll boots up to 7 services and trains their teachers: over 3 minutes on a loaded 2-core machine).
+  testTimeout: 420_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,migrations}/**/*.spec.ts'] },
     {
