@@ -1,11 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { openDatabase } from '../data-source/data-source.factory.js';
-import { createPostgresDatabase } from '../testing/test-database.js';
-import { startEmbeddedServer, type EmbeddedServer } from './embedded-server.js';
+import { startCoordinatorServerForTest } from './coordinator-server.testing.js';
 
 /**
  * Two concurrent transactions from two connections — how api, guardian and student share the
@@ -17,21 +12,7 @@ describe(`transaction isolation (${process.env.DATABASE_URL ? 'PostgreSQL' : 'em
   let teardown: () => Promise<void>;
 
   beforeAll(async () => {
-    if (process.env.DATABASE_URL) {
-      const created = await createPostgresDatabase(process.env.DATABASE_URL, 'isolation');
-      const migrated = await openDatabase({ schema: 'coordinator', databaseUrl: created.url });
-      await migrated.destroy();
-      url = created.url;
-      teardown = created.drop;
-    } else {
-      const dir = mkdtempSync(join(tmpdir(), 'conclave-isolation-'));
-      const server: EmbeddedServer = await startEmbeddedServer({ dataDir: join(dir, 'db'), port: 0 });
-      url = server.url;
-      teardown = async () => {
-        await server.stop();
-        rmSync(dir, { recursive: true, force: true });
-      };
-    }
+    ({ url, teardown } = await startCoordinatorServerForTest('isolation'));
   });
   afterAll(async () => {
     await teardown?.();

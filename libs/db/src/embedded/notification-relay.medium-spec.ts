@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { createPostgresDatabase } from '../testing/test-database.js';
-import { startEmbeddedServer } from './embedded-server.js';
+import { startCoordinatorServerForTest } from './coordinator-server.testing.js';
 
 /**
  * LISTEN/NOTIFY across connections — how pg-boss wakes the guardian's worker when the api queues a job. PostgreSQL
@@ -16,19 +12,7 @@ describe(`LISTEN/NOTIFY across connections (${process.env.DATABASE_URL ? 'Postgr
   let teardown: () => Promise<void>;
 
   beforeAll(async () => {
-    if (process.env.DATABASE_URL) {
-      const created = await createPostgresDatabase(process.env.DATABASE_URL, 'notify');
-      url = created.url;
-      teardown = created.drop;
-    } else {
-      const dir = mkdtempSync(join(tmpdir(), 'conclave-notify-'));
-      const server = await startEmbeddedServer({ dataDir: join(dir, 'db'), port: 0 });
-      url = server.url;
-      teardown = async () => {
-        await server.stop();
-        rmSync(dir, { recursive: true, force: true });
-      };
-    }
+    ({ url, teardown } = await startCoordinatorServerForTest('notify'));
   });
   afterAll(async () => {
     await teardown?.();
