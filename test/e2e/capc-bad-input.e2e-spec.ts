@@ -8,6 +8,7 @@ import {
   sliceMnistIdx,
   type CapcOpenBatch,
 } from '@conclave/app-cli';
+import { encodeCapcFrames } from '@conclave/contracts';
 import { BFV_4096, CKKS_8192, heParametersToJson } from '@conclave/crypto';
 import { CLASSES, imagesOf, startCapcConsortium, type CapcConsortium } from './capc-fixtures.js';
 import { call } from './platform-harness.js';
@@ -200,6 +201,102 @@ describe('confidential mode (capc) refuses bad input', () => {
       code: 'VALIDATION_FAILED',
     });
     // Refused batches that reached the teachers are failed for good; no query left pending-with-a-batch.
+    const live = await db.query(`SELECT count(*) AS n FROM capc_batch WHERE job_id = $1 AND status <> 'failed'`, [
+      jobId,
+    ]);
+    expect(live.rows[0].n).toBe('0');
+    const charged = await db.query(
+      `SELECT count(*) AS n FROM ledger_entry l JOIN query q ON q.id = l.query_id WHERE q.job_id = $1`,
+      [jobId],
+    );
+    expect(charged.rows[0].n).toBe('0');
+  });
+
+  it('refuses malformed framed (binary) bodies at the api and at a teacher service; nothing is half-stored', async () => {
+    const good = Buffer.from(party.encryptQuery(features[0]!), 'base64');
+    const post = async (url: string, body: Uint8Array | string, init: { key?: string | null; type?: string } = {}) => {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          ...(init.key === null ? {} : { authorization: `Bearer ${init.key ?? capc.party.key}` }),
+          'content-type': init.type ?? 'application/octet-stream',
+        },
+        body,
+      });
+      const text = await response.text();
+      let code: unknown;
+      try {
+        code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+      } catch {
+        code = 'not JSON';
+      }
+      return { status: response.status, code };
+    };
+    const batchUrl = `${apiUrl}/v1/jobs/${jobId}/capc/batches/framed`;
+    const header = () => ({ batchId: randomUUID(), firstOrdinal: 0 });
+    const whole = encodeCapcFrames(header(), [good]);
+    expect(await post(batchUrl, whole, { key: null })).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+    expect(await post(batchUrl, whole, { key: capc.teachers.a!.guardianKey })).toEqual({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
+    expect(await post(batchUrl, JSON.stringify(header()), { type: 'application/json' })).toEqual({
+      status: 400,
+      code: 'MALFORMED_REQUEST',
+    });
+    expect(await post(batchUrl, whole.subarray(0, whole.length - 10))).toEqual({
+      status: 400,
+      code: 'MALFORMED_REQUEST',
+    }); // truncated
+    expect(await post(batchUrl, Buffer.from('not a framed body at all'))).toEqual({
+      status: 400,
+      code: 'MALFORMED_REQUEST',
+    });
+    expect(await post(batchUrl, encodeCapcFrames({ ...header(), extra: 1 }, [good]))).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
+    expect(await post(batchUrl, encodeCapcFrames({ batchId: 'x', firstOrdinal: 0 }, [good]))).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
+    expect(await post(batchUrl, encodeCapcFrames(header(), [Buffer.alloc(1_200_000, 1)]))).toEqual({
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    });
+    expect(await post(batchUrl, encodeCapcFrames(header(), [good.subarray(0, 30)]))).toEqual({
+      status: 422,
+      code: 'INVALID_CIPHERTEXT',
+    }); // no envelope
+    const flipped = Buffer.from(good);
+    flipped.fill(0xff, 100, 400); // coefficients above their primes: refused by the teacher services
+    expect(await post(batchUrl, encodeCapcFrames(header(), [flipped]))).toEqual({
+      status: 422,
+      code: 'INVALID_CIPHERTEXT',
+    });
+    // A teacher service's framed evaluation, called as the guardian.
+    const teacher = capc.teachers.a!;
+    const evaluateUrl = `${teacher.url}/v1/capc/evaluate/framed`;
+    const asGuardian = { key: teacher.guardianKey };
+    expect(await post(evaluateUrl, Buffer.from('garbage'), asGuardian)).toEqual({
+      status: 400,
+      code: 'MALFORMED_REQUEST',
+    });
+    expect(
+      await post(evaluateUrl, encodeCapcFrames({ sessionId: 'x', unknown: true }, [good, good]), asGuardian),
+    ).toEqual({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    });
+    expect(await post(evaluateUrl, encodeCapcFrames({}, [good]), { key: capc.party.key })).toEqual({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
+    expect(await post(evaluateUrl, '{}', { ...asGuardian, type: 'application/json' })).toEqual({
+      status: 400,
+      code: 'MALFORMED_REQUEST',
+    });
+    // Nothing live, nothing charged.
     const live = await db.query(`SELECT count(*) AS n FROM capc_batch WHERE job_id = $1 AND status <> 'failed'`, [
       jobId,
     ]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { runCapcLabeling, sliceMnistIdx } from '@conclave/app-cli';
+import { decodeCapcFrames } from '@conclave/contracts';
 import { BFV_8192 } from '@conclave/crypto';
 import { quantizeLinearHead } from '../../libs/ml/src/capc/capc-head.quantizer.js';
 import { CLASSES, imagesOf, startCapcConsortium, type CapcConsortium, type Recorded } from './capc-fixtures.js';
@@ -98,22 +99,44 @@ describe('confidential labeling (capc mode) across processes', () => {
     );
     const toTeachers = log.filter((r) => r.to.startsWith('teacher-'));
     expect(toTeachers.length).toBeGreaterThan(0);
+    // Every body to a teacher service: framed (evaluate: the public key and the query ciphertexts as frames, the rest
+    // in a JSON header; argmax rounds: the messages as one frame, an empty header) or JSON (base64 blobs); each blob,
+    // and each body whole, is checked.
+    let evaluations = 0;
     for (const record of toTeachers) {
-      const body = JSON.parse(record.request) as Record<string, unknown>;
-      const blobs = [
-        ...((body.queries as string[] | undefined) ?? []),
-        ...(body.message ? [body.message as string] : []),
-      ];
-      for (const blob of blobs) {
-        const bytes = Buffer.from(blob, 'base64');
+      let blobs: Buffer[];
+      const frames = decodeCapcFrames(record.requestBytes, { maxFrames: 1 << 10, maxFrameBytes: 1 << 24 });
+      if (frames.ok) {
+        if (record.path.endsWith('/evaluate/framed')) {
+          evaluations++;
+          expect(Object.keys(frames.header).sort()).toEqual(
+            ['classes', 'dataset', 'extractor', 'heParameters', 'jobId', 'sessionId'].sort(),
+          );
+        } else {
+          expect(record.path).toMatch(/\/rounds\/\d+\/framed$/);
+          expect(frames.header).toEqual({});
+          expect(frames.frames).toHaveLength(1);
+        }
+        blobs = frames.frames.map((f) => Buffer.from(f));
+      } else {
+        const body = JSON.parse(record.request) as Record<string, unknown>;
+        blobs = [
+          ...((body.queries as string[] | undefined) ?? []),
+          ...(body.message ? [body.message as string] : []),
+        ].map((blob) => Buffer.from(blob, 'base64'));
+      }
+      for (const bytes of [...blobs, record.requestBytes]) {
         for (const run of pixelRuns) expect(bytes.includes(run)).toBe(false);
         for (const f of featureBytes) expect(bytes.includes(Buffer.from(f, 'base64'))).toBe(false);
       }
     }
+    expect(evaluations).toBe(TEACHERS.length * 2); // every evaluation of the 2 batches
     // The guardian's inputs: teacher share sums (teacher responses) and the querying party's share sums.
     const shareSums = [
       ...toTeachers.flatMap((r) => {
-        const body = JSON.parse(r.response) as { shareSums?: string };
+        // Framed answers carry the share sums (base64) in their JSON header; evaluations carry none.
+        const framed = decodeCapcFrames(r.responseBytes, { maxFrames: 1 << 10, maxFrameBytes: 1 << 24 });
+        const body = (framed.ok ? framed.header : JSON.parse(r.response)) as { shareSums?: string };
         return body.shareSums ? [body.shareSums] : [];
       }),
       ...log

@@ -18,8 +18,8 @@
 // Prints the figures, writes the bench:capc section of docs/benchmarks.md (unless --no-docs) and ends with one JSON
 // line. Every process it started is stopped and its temp dir deleted, also on failure or Ctrl-C.
 //
-// Usage: npm run bench:capc [-- --teachers 1,10,50 --queries 48 --batch-size 16 --runs 2 --epochs 3 --reps 5
-//                               --no-e2e --no-docs]
+// Usage: npm run bench:capc [-- --teachers 1,10,50 --queries 48 --batch-size 16 --in-flight 2 --runs 2 --epochs 3
+//                               --reps 5 --modes capc-8192,capc-4096,two-jobs,pate --service-node-options OPTS --no-e2e --no-docs]
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { arch, cpus, freemem, loadavg, platform as osPlatform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,7 @@ import {
   runCapcLabeling,
   sliceMnistIdx,
   startPlatform,
+  type CapcFramedCall,
   type CapcLabelResult,
   type Platform,
   type ServiceInfo,
@@ -150,12 +151,21 @@ interface Options {
   teachers: number[];
   queries: number;
   batchSize: number;
+  /** Batches the capc client keeps in flight (runCapcLabeling's inFlight). */
+  inFlight: number;
   runs: number;
   epochs: number;
   reps: number;
   e2e: boolean;
   docs: boolean;
+  /** End-to-end modes to run (all by default; fewer for quick comparisons). */
+  modes: Set<E2eMode>;
+  /** NODE_OPTIONS for the services (e.g. profiling), if any. */
+  serviceNodeOptions: string | undefined;
 }
+
+const E2E_MODES = ['capc-8192', 'capc-4096', 'two-jobs', 'pate'] as const;
+type E2eMode = (typeof E2E_MODES)[number];
 
 function parseOptions(): Options {
   const { values } = parseArgs({
@@ -163,6 +173,9 @@ function parseOptions(): Options {
       teachers: { type: 'string', default: '1,10,50' },
       queries: { type: 'string', default: '48' },
       'batch-size': { type: 'string', default: '16' },
+      'in-flight': { type: 'string', default: '2' },
+      modes: { type: 'string', default: E2E_MODES.join(',') },
+      'service-node-options': { type: 'string' },
       runs: { type: 'string', default: '2' },
       epochs: { type: 'string', default: '3' },
       reps: { type: 'string', default: '7' },
@@ -182,6 +195,15 @@ function parseOptions(): Options {
     teachers: [...new Set(teachers)].sort((a, b) => a - b),
     queries: int('queries', values.queries!, 1, 1000),
     batchSize: int('batch-size', values['batch-size']!, 1, 32), // CAPC_MAX_BATCH
+    inFlight: int('in-flight', values['in-flight']!, 1, 8),
+    serviceNodeOptions: values['service-node-options'],
+    modes: new Set(
+      values.modes!.split(',').map((m) => {
+        const mode = m.trim() as E2eMode;
+        if (!E2E_MODES.includes(mode)) throw new Error(`--modes takes ${E2E_MODES.join(', ')}`);
+        return mode;
+      }),
+    ),
     runs: int('runs', values.runs!, 1, 5),
     epochs: int('epochs', values.epochs!, 1, 50),
     reps: int('reps', values.reps!, 2, 50),
@@ -535,7 +557,10 @@ interface ArgmaxFigures {
   rounds: number;
   /** Per party per instance (both parties run in this thread: half of the pair's time). */
   party: Timing;
-  /** One correlation (both halves), as dealArgmaxCorrelation; the dealer service deals each twice (once per half). */
+  /**
+   * One correlation (both halves), as dealArgmaxCorrelation: what the dealer service spends on party 1's half (party
+   * 0's half is the seed at the start of the same stream: no dealing).
+   */
   deal: Timing;
   /** Decoding a party's halves from the dealer's batch, per instance (party 1, the larger). */
   decodeHalf: Timing;
@@ -618,8 +643,8 @@ function measureArgmax(instances: number): ArgmaxFigures {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Bytes on the wire per query (payloads as libs/crypto encodes them; HTTP carries them as base64 in JSON, +33 %,
-// except the dealer's halves, which are octet-streams)
+// Bytes on the wire per query (payloads as libs/crypto encodes them; HTTP carries queries, responses and argmax
+// messages as framed binary bodies, libs/contracts capc-frames: 4 bytes per frame and a small JSON header)
 
 interface WireBytes {
   teachers: number;
@@ -878,14 +903,28 @@ interface HttpCall {
 
 const BATCH_KIND = 'batch';
 const HTTP_KINDS: Array<[string, RegExp]> = [
-  [BATCH_KIND, /^POST .*\/capc\/batches$/],
-  ['argmax rounds', /^POST .*\/rounds\/\d+$/],
+  [BATCH_KIND, /^POST .*\/capc\/batches(\/framed)?$/],
+  ['argmax rounds', /^POST .*\/rounds\/\d+(\/framed)?$/],
   ['share sums', /^POST .*\/shares$/],
   ['dealer halves', /^POST .*\/halves\/0$/],
   ['create job', /^POST \/v1\/jobs$/],
   ['job polling', /^GET \/v1\/jobs\/[^/]+$/],
   ['labels', /^GET \/v1\/jobs\/[^/]+\/labels$/],
 ];
+
+/** The client's framed calls (node:http, not fetch), told by runCapcLabeling's onFramedCall, as HttpCalls. */
+function framedCallRecorder(calls: HttpCall[]): (call: CapcFramedCall) => void {
+  return (call) => {
+    const signature = `POST ${call.path}`;
+    calls.push({
+      kind: HTTP_KINDS.find(([, re]) => re.test(signature))?.[0] ?? 'other',
+      start: call.start,
+      end: call.end,
+      sent: call.sentBytes,
+      received: call.receivedBytes,
+    });
+  };
+}
 
 function recordFetch(): { calls: HttpCall[]; restore: () => void } {
   const original = globalThis.fetch;
@@ -912,6 +951,21 @@ function recordFetch(): { calls: HttpCall[]; restore: () => void } {
     });
   };
   return { calls, restore: () => void (globalThis.fetch = original) };
+}
+
+/**
+ * Per group of calls, the milliseconds during which one of its calls was in flight and none of an earlier group's:
+ * every instant is counted once, for the first group in flight.
+ */
+function exclusiveMs(groups: HttpCall[][]): number[] {
+  const edges = [...new Set(groups.flat().flatMap((c) => [c.start, c.end]))].sort((a, b) => a - b);
+  const totals = groups.map(() => 0);
+  for (let i = 0; i + 1 < edges.length; i++) {
+    const [from, to] = [edges[i]!, edges[i + 1]!];
+    const g = groups.findIndex((calls) => calls.some((c) => c.start <= from && c.end >= to));
+    if (g >= 0) totals[g]! += to - from;
+  }
+  return totals;
 }
 
 /** Milliseconds covered by at least one call (calls to several services overlap). */
@@ -1012,13 +1066,20 @@ async function pointTeachersAtDealer(ctx: E2eContext, setup: ScenarioSetup): Pro
   }
 }
 
+/** How the capc client batches its queries. */
+interface Batching {
+  batchSize: number;
+  inFlight: number;
+}
+
 /** One capc job through the querying-party client of apps/cli, on its own budget. */
 function capcLabeling(
   ctx: E2eContext,
   setup: ScenarioSetup,
   params: HeParameters,
   records: Float32Array[],
-  batchSize: number,
+  batching: Batching,
+  onFramedCall?: (call: CapcFramedCall) => void,
 ): Promise<CapcLabelResult> {
   return runCapcLabeling({
     apiUrl: ctx.platform.services.api!.url,
@@ -1031,8 +1092,10 @@ function capcLabeling(
     classes: CLASSES,
     mechanism: 'gnmax',
     params: { sigma: SIGMA },
-    batchSize,
+    batchSize: batching.batchSize,
+    inFlight: batching.inFlight,
     heParameters: params,
+    onFramedCall,
   });
 }
 
@@ -1044,7 +1107,7 @@ async function runCapcJob(
   setup: ScenarioSetup,
   params: HeParameters,
   count: number,
-  batchSize: number,
+  batching: Batching,
 ): Promise<JobRun> {
   const { platform } = ctx;
   await pointTeachersAtDealer(ctx, setup);
@@ -1055,7 +1118,14 @@ async function runCapcJob(
   const t0 = performance.now();
   let result: CapcLabelResult;
   try {
-    result = await capcLabeling(ctx, setup, params, ctx.queries.images.slice(0, count), batchSize);
+    result = await capcLabeling(
+      ctx,
+      setup,
+      params,
+      ctx.queries.images.slice(0, count),
+      batching,
+      framedCallRecorder(http.calls),
+    );
   } finally {
     http.restore();
   }
@@ -1083,14 +1153,14 @@ async function runCapcJob(
 }
 
 /**
- * Throughput with batches of two jobs in flight: the same queries split over two clients running at once (the
- * client itself keeps one batch in flight), so that one job's HE work overlaps the other's argmax rounds.
+ * Throughput with two jobs at once: the same queries split over two clients running together (each keeping its
+ * own batches in flight), so that one job's HE work overlaps the other's argmax rounds.
  */
 async function runConcurrentCapcJobs(
   ctx: E2eContext,
   setup: ScenarioSetup,
   count: number,
-  batchSize: number,
+  batching: Batching,
 ): Promise<JobRun> {
   const { platform } = ctx;
   await pointTeachersAtDealer(ctx, setup);
@@ -1101,8 +1171,8 @@ async function runConcurrentCapcJobs(
   const startedAtMs = Date.now();
   const t0 = performance.now();
   const results = await Promise.all([
-    capcLabeling(ctx, setup, BFV_8192, images.slice(0, half), batchSize),
-    capcLabeling(ctx, setup, BFV_8192, images.slice(half), batchSize),
+    capcLabeling(ctx, setup, BFV_8192, images.slice(0, half), batching),
+    capcLabeling(ctx, setup, BFV_8192, images.slice(half), batching),
   ]);
   const wallMs = performance.now() - t0;
   const cpu = cpuGroups(cpuBefore, cpuSnapshot(platform, 'client'));
@@ -1182,7 +1252,8 @@ interface ScenarioResult {
 const CAPC_E2E_PARAMS: HeParameters[] = [BFV_8192, BFV_4096];
 
 async function runScenario(ctx: E2eContext, scenario: Scenario, options: Options): Promise<ScenarioResult> {
-  const { queries, batchSize, runs } = options;
+  const { queries, runs, modes } = options;
+  const batching: Batching = { batchSize: options.batchSize, inFlight: options.inFlight };
   const idx = (await sliceMnistIdx('test', 0, queries)).images;
   const warmups = CAPC_E2E_PARAMS.length + 1;
   const perRun = CAPC_E2E_PARAMS.length + 1 + 2; // capc jobs, pate, the two concurrent capc jobs
@@ -1192,9 +1263,12 @@ async function runScenario(ctx: E2eContext, scenario: Scenario, options: Options
   const warm = Math.min(2, queries);
   const failures: ScenarioResult['failures'] = [];
   const capcParams: HeParameters[] = [];
+  const wanted = (params: HeParameters) => modes.has(params === BFV_4096 ? 'capc-4096' : 'capc-8192');
+  const twoJobs = modes.has('two-jobs');
   for (const params of CAPC_E2E_PARAMS) {
+    if (!wanted(params) && !(params === BFV_8192 && twoJobs)) continue;
     try {
-      await runCapcJob(ctx, setup, params, warm, warm);
+      await runCapcJob(ctx, setup, params, warm, { batchSize: warm, inFlight: options.inFlight });
       capcParams.push(params);
     } catch (error) {
       const mode = modeName(params);
@@ -1202,23 +1276,24 @@ async function runScenario(ctx: E2eContext, scenario: Scenario, options: Options
       log(`${scenario.teachers} teachers, ${mode}: the job failed (${failures.at(-1)!.error}); not measured`);
     }
   }
-  await runPateJob(ctx, setup, warm);
+  if (modes.has('pate')) await runPateJob(ctx, setup, warm);
   const results: JobRun[] = [];
   for (let r = 0; r < runs; r++) {
-    for (const params of capcParams) {
-      const run = await runCapcJob(ctx, setup, params, queries, batchSize);
+    for (const params of capcParams.filter(wanted)) {
+      const run = await runCapcJob(ctx, setup, params, queries, batching);
       results.push(run);
       log(
         `${scenario.teachers} teachers, ${run.mode}: ${queries} queries in ${(run.wallMs / 1000).toFixed(2)} s = ${(run.wallMs / queries).toFixed(1)} ms per query`,
       );
     }
-    if (capcParams.includes(BFV_8192)) {
-      const both = await runConcurrentCapcJobs(ctx, setup, queries, batchSize);
+    if (capcParams.includes(BFV_8192) && twoJobs) {
+      const both = await runConcurrentCapcJobs(ctx, setup, queries, batching);
       results.push(both);
       log(
         `${scenario.teachers} teachers, ${both.mode}: ${queries} queries in ${(both.wallMs / 1000).toFixed(2)} s = ${((1000 * queries) / both.wallMs).toFixed(2)} queries/s`,
       );
     }
+    if (!modes.has('pate')) continue;
     const pate = await runPateJob(ctx, setup, queries);
     results.push(pate);
     log(
@@ -1311,22 +1386,37 @@ function breakdownOf(run: JobRun, scenario: Scenario, bfv: BfvRow[]): Breakdown 
   const completedAt = run.timeline.completedAtMs;
   const sharesEndEpoch = run.startedAtMs + (lastShares.end - t0);
   const pollEndEpoch = lastPoll ? run.startedAtMs + (lastPoll.end - t0) : null;
+  // With batches in flight at once the calls overlap: each instant counts once, for the first kind in flight in
+  // this order (batch requests, rounds, halves, share sums); the notes give what the later kinds overlapped.
+  const exclusive = exclusiveMs([batchCalls, roundCalls, of('dealer halves'), of('share sums')]);
+  const overlapped = (i: number, calls: HttpCall[]) => {
+    const hidden = coveredMs(calls) - exclusive[i]!;
+    return hidden > 0.5 ? `${hidden.toFixed(0)} ms more overlapped with earlier kinds` : undefined;
+  };
   const client: Part[] = [
     { part: 'client setup: HE context, key generation, public features', ms: create.start - t0 },
     { part: 'create the job (public key and parameters to the api)', ms: create.end - create.start },
     {
       part: 'batch requests (encrypted queries → api → teacher services → masked responses)',
-      ms: coveredMs(batchCalls),
+      ms: exclusive[0]!,
     },
-    { part: "the client's correlation halves from the dealer", ms: coveredMs(of('dealer halves')) },
     {
-      part: 'argmax rounds (client → api → teacher services and back)',
-      ms: coveredMs(roundCalls),
-      note: `${roundCalls.length} rounds, ${(coveredMs(roundCalls) / Math.max(1, roundCalls.length)).toFixed(1)} ms each`,
+      part: 'argmax rounds (client → api → teacher services and back), while no batch request is in flight',
+      ms: exclusive[1]!,
+      note: `${roundCalls.length} rounds, ${(coveredMs(roundCalls) / Math.max(1, roundCalls.length)).toFixed(1)} ms each on average; ${overlapped(1, roundCalls) ?? 'none overlapped'}`,
     },
-    { part: 'share sums to the api', ms: coveredMs(of('share sums')) },
     {
-      part: 'client compute between its requests (encryption, decryption, its argmax side, JSON, base64)',
+      part: "the client's correlation halves from the dealer (nothing else in flight)",
+      ms: exclusive[2]!,
+      note: overlapped(2, of('dealer halves')),
+    },
+    {
+      part: 'share sums to the api (nothing else in flight)',
+      ms: exclusive[3]!,
+      note: overlapped(3, of('share sums')),
+    },
+    {
+      part: 'client compute with no request in flight (encryption, decryption, its argmax side)',
       ms: lastShares.end - create.end - coveredMs(inBatches),
     },
     {
@@ -1350,11 +1440,11 @@ function breakdownOf(run: JobRun, scenario: Scenario, bfv: BfvRow[]): Breakdown 
   /** Σ over the outer requests of the slowest inner request inside each (services answer in parallel). */
   const slowest = (outer: ServerRequest[], inner: ServerRequest[]) =>
     sum(outer.map((o) => Math.max(0, ...inner.filter((i) => within(o, i)).map((i) => i.ms))));
-  const apiBatches = api(/\/capc\/batches$/);
-  const apiRounds = api(/\/rounds\/\d+$/);
-  const firstRounds = apiRounds.filter((r) => r.path.endsWith('/rounds/1'));
-  const evaluations = teachers(/^\/v1\/capc\/evaluate$/);
-  const teacherRounds = teachers(/^\/v1\/capc\/sessions\/[^/]+\/rounds\/\d+$/);
+  const apiBatches = api(/\/capc\/batches(\/framed)?$/);
+  const apiRounds = api(/\/rounds\/\d+(\/framed)?$/);
+  const firstRounds = apiRounds.filter((r) => /\/rounds\/1(\/framed)?$/.test(r.path));
+  const evaluations = teachers(/^\/v1\/capc\/evaluate(\/framed)?$/);
+  const teacherRounds = teachers(/^\/v1\/capc\/sessions\/[^/]+\/rounds\/\d+(\/framed)?$/);
   const sessions = dealer(/^\/v1\/argmax-sessions$/);
   // HE in process for the same batches: the slowest service's products, masks inline (as the service runs them).
   const single = bfv.find(
@@ -1382,11 +1472,14 @@ function breakdownOf(run: JobRun, scenario: Scenario, bfv: BfvRow[]): Breakdown 
         slowest(apiRounds, teacherRounds),
       ),
       part(
-        '↳↳ of which round 1 (the teacher service first fetches its halves from the dealer)',
+        '↳↳ of which round 1 (waits for the halves if the teacher service has not received them yet)',
         slowest(firstRounds, teacherRounds),
       ),
-      part("↳↳↳ dealer: the teachers' halves (slowest of each batch)", slowest(firstRounds, dealer(/\/halves\/1$/))),
-      part("dealer: the client's halves", sum(dealer(/\/halves\/0$/).map((r) => r.ms))),
+      part(
+        "dealer: the teachers' halves (every request; fetched in the background once each batch is evaluated)",
+        sum(dealer(/\/halves\/1$/).map((r) => r.ms)),
+      ),
+      part("dealer: the client's halves (every request)", sum(dealer(/\/halves\/0$/).map((r) => r.ms))),
       part('api: share sums', sum(api(/\/shares$/).map((r) => r.ms))),
     ],
     batches: batchCalls.length,
@@ -1396,8 +1489,8 @@ function breakdownOf(run: JobRun, scenario: Scenario, bfv: BfvRow[]): Breakdown 
 
 /**
  * The in-process cost of a capc job's work (CPU ms, from sections 1 and 2): teacher HE (as the service runs it: masks
- * inline), the querying party's HE, the argmax of both sides, the dealer (which deals every correlation twice: each
- * half is regenerated from the session seed on its own request).
+ * inline), the querying party's HE, the argmax of both sides, the dealer (which deals every correlation once, for
+ * party 1's half; party 0's half is the seed at the start of the same stream).
  */
 function inProcessModel(
   run: JobRun,
@@ -1414,7 +1507,7 @@ function inProcessModel(
     teacherHeMs: Q * productsPerQuery * single.inline.cpuMs,
     clientHeMs: Q * (single.encrypt.cpuMs + productsPerQuery * single.decrypt.cpuMs),
     argmaxMs: Q * T * 2 * (argmax.party.cpuMs + argmax.decodeHalf.cpuMs),
-    dealerMs: Q * T * 2 * argmax.deal.cpuMs,
+    dealerMs: Q * T * argmax.deal.cpuMs,
     productsPerQuery,
   };
 }
@@ -1474,7 +1567,7 @@ function docArgmax(argmax: ArgmaxFigures): string[] {
     '',
     `| rounds | compute per party | bytes sent per party (per round) | dealer: one correlation | correlation halves (party 0 / party 1) |`,
     '|---|---|---|---|---|',
-    `| ${argmax.rounds} | ${ms(argmax.party, 3)} + ${ms(argmax.decodeHalf, 3)} decoding its half | ${argmax.bytesSentPerParty} B (${argmax.roundBytes.join(', ')}) | ${ms(argmax.deal, 3)} (the dealer service deals each twice, once per half) | ${argmax.half0Bytes} B / ${argmax.half1Bytes} B |`,
+    `| ${argmax.rounds} | ${ms(argmax.party, 3)} + ${ms(argmax.decodeHalf, 3)} decoding its half | ${argmax.bytesSentPerParty} B (${argmax.roundBytes.join(', ')}) | ${ms(argmax.deal, 3)} (the dealer service deals it for party 1's half; party 0's half is a seed, not dealt) | ${argmax.half0Bytes} B / ${argmax.half1Bytes} B |`,
     '',
     `Median over ${argmax.instances - 1} instances with random logits below 2^26, each checked to give the one-hot vote of the argmax.`,
     '',
@@ -1491,7 +1584,7 @@ function docWire(bfv: BfvRow[], argmax: ArgmaxFigures): { doc: string[]; wire: W
   const wire = IN_PROCESS_TEACHERS.map((t) => wireBytes(row('BFV_8192', t), argmax, layoutOf(t)));
   const wire4096 = IN_PROCESS_TEACHERS.map((t) => wireBytes(row('BFV_4096', t), argmax, layoutOf(t)));
   doc.push(
-    '### Bytes on the wire per query (payloads; HTTP carries them as base64 in JSON, +33 %, except the dealer halves)',
+    '### Bytes on the wire per query (payloads; HTTP carries them as framed binary bodies: 4 bytes per frame and a small JSON header)',
     '',
     '| teachers (partitions per service, as end to end) | BFV_8192: query (→ api, → services) | responses | argmax messages per round (one way) | argmax, all rounds, both ways | dealer halves (party 0 / party 1) | total over every hop | BFV_4096 total (packed within its noise bound) |',
     '|---|---|---|---|---|---|---|---|',
@@ -1539,7 +1632,7 @@ function docEndToEnd(
     doc.push(
       '### End to end across processes on loopback',
       '',
-      `Platform as \`npm start\` runs it (embedded database, every service its own process). Teachers: ${PER_PARTITION} MNIST training images per partition, trained by the teacher services — an MLP 784-128-10 (${options.epochs} epochs) for pate and, with it, the linear head on the 64 public features that capc answers with (the service fits both; softmax regression). 1 teacher: 1 service; otherwise 2 services (teacher-a, teacher-b) with half the partitions each. ${options.queries} MNIST test images; capc through the querying-party client (apps/cli \`runCapcLabeling\`, batches of ${options.batchSize}, one batch in flight; *2 jobs at once*: the same queries split over two clients running together, for the throughput of both cores with two batches in flight); BFV_4096 where the service accepts it; pate through \`POST /v1/jobs\` on the same images uploaded as IDX; GNMax σ = ${SIGMA} in both; each job watched the same way (the client polls the job every 100 ms) and timed from the client's first step to the labels in hand (capc: key generation, feature extraction and encryption included). Best of ${options.runs} runs; contexts, heads and pate models warmed up first. *Labels correct*: released labels against MNIST's (with 1 teacher, σ = 2 noise swamps the single vote).`,
+      `Platform as \`npm start\` runs it (embedded database, every service its own process). Teachers: ${PER_PARTITION} MNIST training images per partition, trained by the teacher services — an MLP 784-128-10 (${options.epochs} epochs) for pate and, with it, the linear head on the 64 public features that capc answers with (the service fits both; softmax regression). 1 teacher: 1 service; otherwise 2 services (teacher-a, teacher-b) with half the partitions each. ${options.queries} MNIST test images; capc through the querying-party client (apps/cli \`runCapcLabeling\`, batches of ${options.batchSize}, ${options.inFlight} in flight: the next batch is encrypted and evaluated by the teacher services while the previous one runs its argmax rounds; queries, responses and argmax messages as framed binary bodies; *2 jobs at once*: the same queries split over two clients running together); BFV_4096 where the service accepts it; pate through \`POST /v1/jobs\` on the same images uploaded as IDX; GNMax σ = ${SIGMA} in both; each job watched the same way (the client polls the job every 100 ms) and timed from the client's first step to the labels in hand (capc: key generation, feature extraction and encryption included). Best of ${options.runs} runs; contexts, heads and pate models warmed up first. *Labels correct*: released labels against MNIST's (with 1 teacher, σ = 2 noise swamps the single vote).`,
       '',
       '| teachers | mode | runs (s) | best: ms per query | queries/s | client HTTP bytes per query (sent / received) | CPU s in the best run: teachers, dealer, api, guardian, db, client | share of 2 cores | labels correct |',
       '|---|---|---|---|---|---|---|---|---|',
@@ -1605,7 +1698,7 @@ function docEndToEnd(
         `| **total** | **${best.wallMs.toFixed(0)}** | **${perQuery(best.wallMs)}** | |`,
         ...b.server.map((p) => `| *${p.part}* | ${p.ms.toFixed(0)} | ${perQuery(p.ms)} | ${p.note ?? ''} |`),
         '',
-        `CPU the processes used in this job: teachers ${(best.cpu.teachers * 1000).toFixed(0)} ms, client ${(best.cpu.client * 1000).toFixed(0)} ms, api ${(best.cpu.api * 1000).toFixed(0)} ms, database ${(best.cpu.db * 1000).toFixed(0)} ms, dealer ${(best.cpu.dealer * 1000).toFixed(0)} ms, guardian ${(best.cpu.guardian * 1000).toFixed(0)} ms — against the in-process CPU cost of the same work: teacher HE ${m.teacherHeMs.toFixed(0)} ms (${m.productsPerQuery} product(s) per query, masks inline), querying-party HE ${m.clientHeMs.toFixed(0)} ms, argmax of both sides ${m.argmaxMs.toFixed(0)} ms, dealing ${m.dealerMs.toFixed(0)} ms (each correlation dealt twice).`,
+        `CPU the processes used in this job: teachers ${(best.cpu.teachers * 1000).toFixed(0)} ms, client ${(best.cpu.client * 1000).toFixed(0)} ms, api ${(best.cpu.api * 1000).toFixed(0)} ms, database ${(best.cpu.db * 1000).toFixed(0)} ms, dealer ${(best.cpu.dealer * 1000).toFixed(0)} ms, guardian ${(best.cpu.guardian * 1000).toFixed(0)} ms — against the in-process CPU cost of the same work: teacher HE ${m.teacherHeMs.toFixed(0)} ms (${m.productsPerQuery} product(s) per query, masks inline), querying-party HE ${m.clientHeMs.toFixed(0)} ms, argmax of both sides ${m.argmaxMs.toFixed(0)} ms, dealing ${m.dealerMs.toFixed(0)} ms (each correlation dealt once, for party 1's half).`,
       );
     }
     doc.push('');
@@ -1831,7 +1924,8 @@ async function main(): Promise<void> {
     try {
       const platform = await step('boot', () => {
         // Info level where the capc traffic goes: every request is logged with its duration (read by breakdownOf).
-        const info = { LOG_LEVEL: 'info' };
+        const info: Record<string, string> = { LOG_LEVEL: 'info' };
+        if (options.serviceNodeOptions) info.NODE_OPTIONS = options.serviceNodeOptions;
         const env = Object.fromEntries(
           ['api', 'aggregator', 'dealer', ...ids.map((id) => `teacher-${id}`)].map((name) => [name, info]),
         );

@@ -13,3 +13,4 @@ export * from './auth/auth.decorators.js';
 export * from './auth/api-key.guard.js';
 export * from './validation/validators.js';
 export * from './nest/bootstrap.js';
+export * from './http/framed-http.js';

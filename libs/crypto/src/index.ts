@@ -15,6 +15,7 @@ export { argmaxPlan, MAX_ARGMAX_CLASSES, type ArgmaxPlan } from './mpc/argmax-pl
 export {
   ArgmaxCorrelation,
   dealArgmaxCorrelation,
+  dealArgmaxCorrelationHalf,
   type ArgmaxCorrelationData,
   type DealArgmaxOptions,
   type PartyIndex,

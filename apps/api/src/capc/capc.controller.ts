@@ -1,7 +1,24 @@
-import { Body, Controller, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Put } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles, type Principal } from '@conclave/common';
-import type { CapcBatchResponse, CapcRoundResponse, CapcShareSumResponse } from '@conclave/contracts';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Param,
+  ParseIntPipe,
+  ParseUUIDPipe,
+  Post,
+  Put,
+  Req,
+  StreamableFile,
+} from '@nestjs/common';
+import { ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { CurrentPrincipal, framedFile, Roles, type Principal } from '@conclave/common';
+import {
+  CAPC_FRAMED_CONTENT_TYPE,
+  type CapcBatchResponse,
+  type CapcRoundResponse,
+  type CapcShareSumResponse,
+} from '@conclave/contracts';
 import { CapcService } from './capc.service.js';
 import { CapcBatchRequestDto, CapcRoundRequestDto, CapcShareSumRequestDto, RegisterDealerDto } from './dto/capc.dto.js';
 
@@ -24,6 +41,23 @@ export class CapcController {
     return this.capc.startBatch(caller, jobId, body);
   }
 
+  @Post('jobs/:jobId/capc/batches/framed')
+  @HttpCode(200)
+  @Roles('querying-party')
+  @ApiConsumes(CAPC_FRAMED_CONTENT_TYPE)
+  @ApiProduces(CAPC_FRAMED_CONTENT_TYPE)
+  @ApiOperation({
+    summary:
+      'The same as a batch, with framed binary bodies (libs/contracts capc-frames): the queries and the responses as frames, not base64',
+  })
+  async framedBatch(
+    @Param('jobId', new ParseUUIDPipe()) jobId: string,
+    @Req() request: Request,
+    @CurrentPrincipal() caller: Principal,
+  ): Promise<StreamableFile> {
+    return framedFile(await this.capc.startFramedBatch(caller, jobId, request));
+  }
+
   @Post('jobs/:jobId/capc/batches/:batchId/rounds/:round')
   @HttpCode(200)
   @Roles('querying-party')
@@ -36,6 +70,22 @@ export class CapcController {
     @CurrentPrincipal() caller: Principal,
   ): Promise<CapcRoundResponse> {
     return this.capc.relayRound(caller, jobId, batchId, round, body);
+  }
+
+  @Post('jobs/:jobId/capc/batches/:batchId/rounds/:round/framed')
+  @HttpCode(200)
+  @Roles('querying-party')
+  @ApiConsumes(CAPC_FRAMED_CONTENT_TYPE)
+  @ApiProduces(CAPC_FRAMED_CONTENT_TYPE)
+  @ApiOperation({ summary: 'The same as a round, with framed binary bodies (libs/contracts capc-frames)' })
+  async framedRound(
+    @Param('jobId', new ParseUUIDPipe()) jobId: string,
+    @Param('batchId', new ParseUUIDPipe()) batchId: string,
+    @Param('round', new ParseIntPipe()) round: number,
+    @Req() request: Request,
+    @CurrentPrincipal() caller: Principal,
+  ): Promise<StreamableFile> {
+    return framedFile(await this.capc.relayFramedRound(caller, jobId, batchId, round, request));
   }
 
   @Post('jobs/:jobId/capc/batches/:batchId/shares')

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, type Principal } from '@conclave/common';
-import type {
-  CapcBatchRequest,
-  CapcBatchResponse,
-  CapcRoundRequest,
-  CapcRoundResponse,
-  CapcShareSumRequest,
-  CapcShareSumResponse,
+import { DomainError, readFramedRequest, type Principal } from '@conclave/common';
+import type { Request } from 'express';
+import {
+  type CapcBatchRequest,
+  type CapcBatchResponse,
+  type CapcFramed,
+  type CapcRoundRequest,
+  type CapcRoundResponse,
+  type CapcShareSumRequest,
+  type CapcShareSumResponse,
 } from '@conclave/contracts';
 import { AuditRepository, CapcRepository, ConsortiumRepository } from '@conclave/db';
 import { CapcRelay, LabelingQueue } from '@conclave/guardian';
@@ -26,6 +28,25 @@ export class CapcService {
   startBatch(caller: Principal, jobId: string, request: CapcBatchRequest): Promise<CapcBatchResponse> {
     // A job paused for lack of batches is queued again by the relay; its share sums will queue a run.
     return this.relay.startBatch(requireParty(caller), jobId, request);
+  }
+
+  /** A framed batch (libs/contracts capc-frames): the body is read here, within the relay's size limit. */
+  async startFramedBatch(caller: Principal, jobId: string, request: Request): Promise<CapcFramed> {
+    const party = requireParty(caller);
+    const body = await readFramedRequest(request, this.relay.maxFramedBatchBytes);
+    return this.relay.startFramedBatch(party, jobId, body);
+  }
+
+  async relayFramedRound(
+    caller: Principal,
+    jobId: string,
+    batchId: string,
+    round: number,
+    request: Request,
+  ): Promise<CapcFramed> {
+    const party = requireParty(caller);
+    const body = await readFramedRequest(request, 64 * 1024 + this.relay.maxRoundBytes);
+    return this.relay.relayFramedRound(party, jobId, batchId, round, body);
   }
 
   relayRound(

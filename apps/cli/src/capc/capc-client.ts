@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { postFrames } from '@conclave/common';
 import {
+  decodeCapcFrames,
   encodeBase64,
   encodeU32,
-  decodeCanonicalBase64,
-  type CapcBatchRequest,
-  type CapcBatchResponse,
-  type CapcRoundResponse,
+  type CapcFramedBatchRequestHeader,
+  type CapcFramedBatchResponseHeader,
   type CapcShareSumResponse,
 } from '@conclave/contracts';
 import {
@@ -41,6 +42,17 @@ export interface CapcPartyOptions {
   classes: number;
   /** Default BFV_8192 (noise flooding hides the teachers' weights). */
   heParameters?: HeParameters;
+  /** Told of every framed call to the api once answered (timings for benchmarks; the JSON calls go through fetch). */
+  onFramedCall?: (call: CapcFramedCall) => void;
+}
+
+/** One framed call of the querying party to the api: path, performance.now() times and body bytes. */
+export interface CapcFramedCall {
+  path: string;
+  start: number;
+  end: number;
+  sentBytes: number;
+  receivedBytes: number;
 }
 
 export interface CapcLabelOptions extends CapcPartyOptions {
@@ -51,6 +63,11 @@ export interface CapcLabelOptions extends CapcPartyOptions {
   params?: Record<string, unknown>;
   quorum?: number;
   batchSize?: number;
+  /**
+   * Batches in flight at once (default 2): the next batch's queries are encrypted and evaluated by the teacher
+   * services while the previous batch runs its argmax rounds. 1 runs the batches one after the other.
+   */
+  inFlight?: number;
   timeoutMs?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -88,12 +105,11 @@ export async function runCapcLabeling(options: CapcLabelOptions): Promise<CapcLa
       params: options.params,
       quorum: options.quorum,
     });
-    const batchSize = options.batchSize ?? 16;
-    for (let first = 0; first < features.length; first += batchSize) {
-      const batch = features.slice(first, first + batchSize);
-      await party.labelBatch(jobId, first, batch);
-      options.onProgress?.(first + batch.length, features.length);
-    }
+    await party.labelBatches(jobId, features, {
+      batchSize: options.batchSize ?? 16,
+      inFlight: options.inFlight ?? 2,
+      onProgress: options.onProgress,
+    });
     const status = await party.waitForJob(jobId, options.timeoutMs ?? 300_000);
     const labels = await party.labels(jobId);
     party.stats.elapsedMs = Date.now() - started;
@@ -122,7 +138,7 @@ export class CapcQueryingParty {
     private readonly context: HeContext,
     private readonly keys: HeKeyPair,
   ) {
-    this.http = new CapcApiHttp(options.apiUrl, options.apiKey, this.stats);
+    this.http = new CapcApiHttp(options.apiUrl, options.apiKey, this.stats, options.onFramedCall);
   }
 
   static async create(options: CapcPartyOptions): Promise<CapcQueryingParty> {
@@ -176,6 +192,16 @@ export class CapcQueryingParty {
     return encodeBase64(this.clientFor(1).encryptQuery(features));
   }
 
+  /** Every query of a batch, the event loop getting a turn between them (other batches' rounds go on meanwhile). */
+  async encryptQueries(features: Int32Array[]): Promise<Uint8Array[]> {
+    const queries: Uint8Array[] = [];
+    for (const x of features) {
+      if (queries.length > 0) await nextTurn();
+      queries.push(this.clientFor(1).encryptQuery(x));
+    }
+    return queries;
+  }
+
   /** One batch, start to end: queries, every argmax round, the share sums. */
   async labelBatch(jobId: string, firstOrdinal: number, features: Int32Array[]): Promise<void> {
     const batch = await this.openBatch(jobId, firstOrdinal, features);
@@ -184,35 +210,110 @@ export class CapcQueryingParty {
     this.stats.batches++;
   }
 
-  /** Sends a batch of queries and prepares this party's side of its argmaxes (the rounds are the caller's to run). */
+  /**
+   * Every query of the job, in batches of `batchSize` with up to `inFlight` batches at once. Batches are opened in
+   * order (the api takes the job's queries strictly in order), each one as soon as the previous one was opened and
+   * fewer than `inFlight` are running; the next batch is encrypted while the teachers evaluate the current one, and
+   * share sums are sent in batch order. The first failure stops the job (after the batches in flight settle).
+   */
+  async labelBatches(
+    jobId: string,
+    features: Int32Array[],
+    options: { batchSize: number; inFlight: number; onProgress?: (done: number, total: number) => void },
+  ): Promise<void> {
+    const inFlight = Math.max(1, Math.floor(options.inFlight));
+    const chunks: Array<{ first: number; features: Int32Array[] }> = [];
+    for (let first = 0; first < features.length; first += options.batchSize) {
+      chunks.push({ first, features: features.slice(first, first + options.batchSize) });
+    }
+    const running: Promise<void>[] = [];
+    let sharedInOrder: Promise<void> = Promise.resolve();
+    let done = 0;
+    const finish = async (batch: CapcOpenBatch, previous: Promise<void>): Promise<void> => {
+      await batch.runRounds();
+      const sums = batch.shareSums();
+      await previous;
+      await batch.sendShareSums(sums);
+      this.stats.batches++;
+      done += batch.queries;
+      options.onProgress?.(done, features.length);
+    };
+    try {
+      let encrypted = chunks.length > 0 ? await this.encryptQueries(chunks[0]!.features) : [];
+      for (const [i, chunk] of chunks.entries()) {
+        while (running.length >= inFlight) await running.shift();
+        const opening = this.openBatch(jobId, chunk.first, chunk.features, { queries: encrypted });
+        opening.catch(() => undefined); // awaited below; the next batch is encrypted meanwhile
+        if (i + 1 < chunks.length) encrypted = await this.encryptQueries(chunks[i + 1]!.features);
+        const batch = await opening;
+        sharedInOrder = finish(batch, sharedInOrder);
+        sharedInOrder.catch(() => undefined); // awaited through `running`
+        running.push(sharedInOrder);
+      }
+      while (running.length > 0) await running.shift();
+    } catch (error) {
+      await Promise.allSettled(running);
+      throw error;
+    }
+  }
+
+  /**
+   * Sends a batch of queries (framed: ciphertexts as bytes, not base64) and prepares this party's side of its
+   * argmaxes (the rounds are the caller's to run). `request.queries` (bytes, or base64) replaces the encryption of
+   * `features`.
+   */
   async openBatch(
     jobId: string,
     firstOrdinal: number,
     features: Int32Array[],
-    request: Partial<CapcBatchRequest> = {},
+    request: { batchId?: string; queries?: ReadonlyArray<Uint8Array | string> } = {},
   ): Promise<CapcOpenBatch> {
-    const body: CapcBatchRequest = {
-      batchId: request.batchId ?? randomUUID(),
-      firstOrdinal,
-      queries: request.queries ?? features.map((x) => this.encryptQuery(x)),
-    };
-    const response = await this.http.post<CapcBatchResponse>(`/v1/jobs/${jobId}/capc/batches`, body);
+    const batchId = request.batchId ?? randomUUID();
+    const queries = request.queries
+      ? request.queries.map((q) => (typeof q === 'string' ? new Uint8Array(Buffer.from(q, 'base64')) : q))
+      : await this.encryptQueries(features);
+    const header: CapcFramedBatchRequestHeader = { batchId, firstOrdinal };
+    const answer = await this.http.postFramed(`/v1/jobs/${jobId}/capc/batches/framed`, header, queries);
+    const response = answer.header as unknown as CapcFramedBatchResponseHeader;
+    if (!Array.isArray(response.teachers)) throw new CapcClientError('UPSTREAM_ERROR', 'a malformed batch answer', 502);
+    // Frames: teacher-major, then query, then packing group.
+    let frame = 0;
+    const responsesOf = response.teachers.map((teacher) =>
+      Array.from({ length: features.length }, () => teacher.packing.map(() => answer.frames[frame++])),
+    );
+    if (frame !== answer.frames.length || responsesOf.some((rows) => rows.some((row) => row.some((r) => !r)))) {
+      throw new CapcClientError(
+        'UPSTREAM_ERROR',
+        'the batch answer does not hold one response per query and group',
+        502,
+      );
+    }
     const classes = this.options.classes;
     const dealer = { url: this.options.dealerUrl, key: this.options.dealerKey };
+    // Every teacher service's halves are asked for at once, and arrive while this party decrypts its responses.
+    const halvesOf = response.teachers.map((teacher) => {
+      const fetching = fetchQueryingHalves(dealer, teacher.dealerSessionId);
+      fetching.catch(() => undefined); // awaited below, after the decryption
+      return fetching;
+    });
     // Per teacher service: its argmax instances (query-major, partition-minor) with this party's logit shares.
+    const decrypted: Uint32Array[][] = [];
+    for (const [t, teacher] of response.teachers.entries()) {
+      const shares: Uint32Array[] = [];
+      for (const row of responsesOf[t]!) {
+        for (const [g, bytes] of row.entries()) {
+          await nextTurn(); // another batch's rounds go on between decryptions
+          const size = teacher.packing[g]!;
+          const share = this.clientFor(size).decryptShare(bytes);
+          for (let p = 0; p < size; p++) shares.push(share.slice(p * classes, (p + 1) * classes));
+        }
+      }
+      decrypted.push(shares);
+    }
     const sides = await Promise.all(
-      response.teachers.map(async (teacher): Promise<CapcArgmaxSide> => {
-        const shares: Uint32Array[] = [];
-        teacher.responses.forEach((row) => {
-          row.forEach((encoded, g) => {
-            const bytes = decodeCanonicalBase64(encoded);
-            if (!bytes) throw new CapcClientError('UPSTREAM_ERROR', 'a response is not base64', 502);
-            const size = teacher.packing[g]!;
-            const share = this.clientFor(size).decryptShare(bytes);
-            for (let p = 0; p < size; p++) shares.push(share.slice(p * classes, (p + 1) * classes));
-          });
-        });
-        const halvesBytes = await fetchQueryingHalves(dealer, teacher.dealerSessionId);
+      response.teachers.map(async (teacher, t): Promise<CapcArgmaxSide> => {
+        const shares = decrypted[t]!;
+        const halvesBytes = await halvesOf[t]!;
         this.stats.bytesReceived += halvesBytes.length;
         const halves = decodeCorrelationBatch(halvesBytes);
         if (halves.length !== shares.length) {
@@ -229,7 +330,7 @@ export class CapcQueryingParty {
         return { teacher: teacher.teacher, parties, outgoing, results: [] };
       }),
     );
-    return new CapcOpenBatch(this, jobId, body.batchId, features.length, response.modulus, sides);
+    return new CapcOpenBatch(this, jobId, batchId, features.length, response.modulus, sides);
   }
 
   async waitForJob(jobId: string, timeoutMs: number): Promise<string> {
@@ -294,17 +395,24 @@ export class CapcOpenBatch {
     return Object.fromEntries(this.sides.map((side) => [side.teacher, encodeBase64(Buffer.concat(side.outgoing))]));
   }
 
-  /** Sends the next round and takes the teachers' answers; true once every argmax is done. */
+  /** Sends the next round (framed: the messages as bytes) and takes the teachers' answers; true once all are done. */
   async runRound(): Promise<boolean> {
-    const answer = await this.party.http.post<CapcRoundResponse>(
-      `/v1/jobs/${this.jobId}/capc/batches/${this.batchId}/rounds/${this.round}`,
-      { messages: this.nextMessages() },
+    const teachers = this.sides.map((side) => side.teacher);
+    const answer = await this.party.http.postFramed(
+      `/v1/jobs/${this.jobId}/capc/batches/${this.batchId}/rounds/${this.round}/framed`,
+      { teachers },
+      this.sides.map((side) => Buffer.concat(side.outgoing)),
     );
+    const named = answer.header.teachers;
+    if (answer.header.round !== this.round || !Array.isArray(named) || named.length !== answer.frames.length) {
+      throw new CapcClientError('UPSTREAM_ERROR', 'a malformed round answer', 502);
+    }
     this.party.stats.rounds++;
     this.round++;
     let finished = 0;
     for (const side of this.sides) {
-      const bytes = decodeCanonicalBase64(answer.messages[side.teacher]);
+      const index = named.indexOf(side.teacher);
+      const bytes = index < 0 ? undefined : answer.frames[index];
       if (!bytes || bytes.length % side.parties.length !== 0) {
         throw new CapcClientError('UPSTREAM_ERROR', 'a round message does not fit the batch', 502);
       }
@@ -360,6 +468,7 @@ export class CapcApiHttp {
     private readonly baseUrl: string,
     private readonly key: string,
     private readonly stats: { bytesSent: number; bytesReceived: number },
+    private readonly onFramedCall?: (call: CapcFramedCall) => void,
   ) {}
 
   get<T>(path: string): Promise<T> {
@@ -368,6 +477,27 @@ export class CapcApiHttp {
 
   post<T>(path: string, body: unknown): Promise<T> {
     return this.send<T>('POST', path, body);
+  }
+
+  /** A framed binary request and answer (libs/contracts capc-frames); refusals are JSON as always. */
+  async postFramed(
+    path: string,
+    header: object,
+    frames: readonly Uint8Array[],
+  ): Promise<{ header: Record<string, unknown>; frames: Uint8Array[] }> {
+    const start = performance.now();
+    const { status, body, sentBytes } = await postFrames(`${this.baseUrl.replace(/\/+$/, '')}${path}`, header, frames, {
+      headers: { authorization: `Bearer ${this.key}` },
+      timeoutMs: 300_000,
+      maxAnswerBytes: 1 << 30,
+    });
+    this.stats.bytesSent += sentBytes;
+    this.stats.bytesReceived += body.length;
+    this.onFramedCall?.({ path, start, end: performance.now(), sentBytes, receivedBytes: body.length });
+    if (status < 200 || status >= 300) throw refusal(status, body);
+    const decoded = decodeCapcFrames(body, { maxFrames: 1 << 20, maxFrameBytes: 1 << 30, maxHeaderBytes: 1 << 24 });
+    if (!decoded.ok) throw new CapcClientError('UPSTREAM_ERROR', `a malformed framed answer (${decoded.message})`, 502);
+    return decoded;
   }
 
   private async send<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -383,17 +513,20 @@ export class CapcApiHttp {
     });
     const text = await response.text();
     this.stats.bytesReceived += Buffer.byteLength(text);
-    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!response.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
-      throw new CapcClientError(
-        error?.code ?? 'UPSTREAM_ERROR',
-        error?.message ?? `HTTP ${response.status}`,
-        response.status,
-      );
-    }
-    return parsed as T;
+    if (!response.ok) throw refusal(response.status, Buffer.from(text, 'utf8'));
+    return (text ? JSON.parse(text) : undefined) as T;
   }
+}
+
+/** A refusal's JSON error body (code, message) as a CapcClientError. */
+function refusal(status: number, body: Uint8Array): CapcClientError {
+  let error: { code?: string; message?: string } | undefined;
+  try {
+    error = (JSON.parse(Buffer.from(body).toString('utf8')) as { error?: typeof error }).error;
+  } catch {
+    error = undefined;
+  }
+  return new CapcClientError(error?.code ?? 'UPSTREAM_ERROR', error?.message ?? `HTTP ${status}`, status);
 }
 
 export type { HeKeyPair };

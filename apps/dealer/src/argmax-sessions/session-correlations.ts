@@ -3,6 +3,7 @@ import {
   argmaxCorrelationBytes,
   CORRELATION_BATCH_FRAME_HEADER_BYTES,
   dealArgmaxCorrelation,
+  dealArgmaxCorrelationHalf,
   encodeCorrelationBatchFrame,
   encodeCorrelationBatchHeader,
   SeededRng,
@@ -33,6 +34,24 @@ export function sessionCorrelation(
   shape: Pick<SessionShape, 'modulus' | 'classes'>,
   index: number,
 ): [ArgmaxCorrelation, ArgmaxCorrelation] {
+  return dealArgmaxCorrelation({ modulus: shape.modulus, classes: shape.classes, rng: correlationRng(seed, index) });
+}
+
+/**
+ * One party's half of correlation `index`, the same as sessionCorrelation's: party 0's half (id and seed) is the
+ * start of the same stream and costs no dealing; party 1's needs the whole dealing.
+ */
+export function sessionCorrelationHalf(
+  seed: Uint8Array,
+  shape: Pick<SessionShape, 'modulus' | 'classes'>,
+  index: number,
+  party: PartyIndex,
+): ArgmaxCorrelation {
+  const rng = correlationRng(seed, index);
+  return dealArgmaxCorrelationHalf({ modulus: shape.modulus, classes: shape.classes, rng, party });
+}
+
+function correlationRng(seed: Uint8Array, index: number): SeededRng {
   if (seed.length !== SESSION_SEED_BYTES) throw new Error('a session seed has 32 bytes');
   if (!Number.isInteger(index) || index < 0 || index > 0xffff_ffff) throw new Error('bad correlation index');
   const input = new Uint8Array(DOMAIN.length + SESSION_SEED_BYTES + 4);
@@ -41,7 +60,7 @@ export function sessionCorrelation(
   new DataView(input.buffer).setUint32(DOMAIN.length + SESSION_SEED_BYTES, index, false);
   const rng = new SeededRng(input);
   input.fill(0);
-  return dealArgmaxCorrelation({ modulus: shape.modulus, classes: shape.classes, rng });
+  return rng;
 }
 
 /**
@@ -72,7 +91,7 @@ async function* produceBatch(
     let pending: Uint8Array[] = [encodeCorrelationBatchHeader(party, shape.count)];
     let pendingBytes = pending[0]!.length;
     for (let index = 0; index < shape.count; index++) {
-      const frame = encodeCorrelationBatchFrame(sessionCorrelation(seed, shape, index)[party]);
+      const frame = encodeCorrelationBatchFrame(sessionCorrelationHalf(seed, shape, index, party));
       // A frame of any other size than announced would corrupt the response: fail it instead.
       if (frame.length !== frameBytes) throw new Error('a correlation frame differs from its announced size');
       pending.push(frame);

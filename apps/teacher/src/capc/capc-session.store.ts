@@ -12,6 +12,11 @@ export interface CapcSession {
   /** Per instance (query-major, partition-minor): this service's logit shares, until the argmaxes start. */
   shares: Uint32Array[] | null;
   parties: ArgmaxParty[] | null;
+  /**
+   * This service's halves being fetched from the dealer and its argmaxes started (from `prepare`, or at the latest
+   * from round 1); every round awaits it. Null until asked for.
+   */
+  starting?: Promise<void> | null;
   /** The messages this service sends in the next round (computed as soon as the previous round was received). */
   outgoing: Uint8Array[] | null;
   /** Last round received. */

@@ -1,8 +1,24 @@
-import { Body, Controller, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post, Put } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '@conclave/common';
-import type { CapcEvaluateResponse, CapcTeacherRoundResponse } from '@conclave/contracts';
-import { CapcService } from './capc.service.js';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Param,
+  ParseIntPipe,
+  ParseUUIDPipe,
+  Post,
+  Put,
+  Req,
+  StreamableFile,
+} from '@nestjs/common';
+import { ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { framedFile, readFramedRequest, Roles } from '@conclave/common';
+import {
+  CAPC_FRAMED_CONTENT_TYPE,
+  type CapcEvaluateResponse,
+  type CapcTeacherRoundResponse,
+} from '@conclave/contracts';
+import { CAPC_MAX_FRAMED_EVALUATE_BYTES, CAPC_MAX_FRAMED_ROUND_BYTES, CapcService } from './capc.service.js';
 import { CapcDealerDto, CapcEvaluateRequestDto, CapcTeacherRoundRequestDto } from './dto/capc.dto.js';
 
 /** Confidential mode (capc): encrypted evaluation and the secure-argmax rounds, relayed by the guardian. */
@@ -19,6 +35,31 @@ export class CapcController {
     return this.capc.evaluate(body);
   }
 
+  @Post('evaluate/framed')
+  @HttpCode(200)
+  @Roles('guardian')
+  @ApiConsumes(CAPC_FRAMED_CONTENT_TYPE)
+  @ApiProduces(CAPC_FRAMED_CONTENT_TYPE)
+  @ApiOperation({
+    summary:
+      'The same as evaluate, with a framed binary body (libs/contracts capc-frames: public key and queries as frames) and answer',
+  })
+  async evaluateFramed(@Req() request: Request): Promise<StreamableFile> {
+    const body = await readFramedRequest(request, CAPC_MAX_FRAMED_EVALUATE_BYTES);
+    return framedFile(await this.capc.evaluateFramed(body));
+  }
+
+  @Post('sessions/:sessionId/prepare')
+  @HttpCode(202)
+  @Roles('guardian')
+  @ApiOperation({
+    summary:
+      "The session's dealer session exists: fetch this service's correlation halves and start its argmaxes now (answers at once; round 1 reports a failure)",
+  })
+  prepare(@Param('sessionId', new ParseUUIDPipe()) sessionId: string): { sessionId: string } {
+    return this.capc.prepareSession(sessionId);
+  }
+
   @Post('sessions/:sessionId/rounds/:round')
   @HttpCode(200)
   @Roles('guardian')
@@ -29,6 +70,21 @@ export class CapcController {
     @Body() body: CapcTeacherRoundRequestDto,
   ): Promise<CapcTeacherRoundResponse> {
     return this.capc.round(sessionId, round, body.message);
+  }
+
+  @Post('sessions/:sessionId/rounds/:round/framed')
+  @HttpCode(200)
+  @Roles('guardian')
+  @ApiConsumes(CAPC_FRAMED_CONTENT_TYPE)
+  @ApiProduces(CAPC_FRAMED_CONTENT_TYPE)
+  @ApiOperation({ summary: 'The same as a round, with framed binary bodies (libs/contracts capc-frames)' })
+  async roundFramed(
+    @Param('sessionId', new ParseUUIDPipe()) sessionId: string,
+    @Param('round', new ParseIntPipe()) round: number,
+    @Req() request: Request,
+  ): Promise<StreamableFile> {
+    const body = await readFramedRequest(request, CAPC_MAX_FRAMED_ROUND_BYTES);
+    return framedFile(await this.capc.roundFramed(sessionId, round, body));
   }
 
   @Put('dealer')

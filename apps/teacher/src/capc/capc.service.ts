@@ -1,14 +1,20 @@
 import { createHash } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError } from 'class-validator';
 import type { Logger } from 'pino';
 import { DomainError } from '@conclave/common';
 import {
   CAPC_MAX_BATCH,
   capcErrorCodeForCrypto,
   decodeCanonicalBase64,
+  decodeCapcFrames,
   encodeBase64,
   encodeU32,
   type CapcEvaluateRequest,
+  type CapcFramed,
+  type CapcFramedEvaluateRequestHeader,
   type CapcExtractorDescriptor,
   type CapcEvaluateResponse,
   type CapcTeacherRoundResponse,
@@ -30,7 +36,19 @@ import { TEACHER_LOGGER } from '../teacher.logger.js';
 import { partitionsPerProduct, prepareProducts } from './capc-head.packing.js';
 import { CAPC_HEAD_SOURCE, type CapcHeadSource } from './capc-head.source.js';
 import { CapcSessionStore, type CapcSession } from './capc-session.store.js';
+import { CapcFramedEvaluateHeaderDto } from './dto/capc.dto.js';
 import { fetchCorrelationHalves } from './dealer-halves.client.js';
+
+/** Largest query ciphertext (as the JSON route's 1,400,000 base64 characters) and public key accepted. */
+const CAPC_MAX_QUERY_BYTES = 1 << 20;
+const CAPC_MAX_FRAMED_KEY_BYTES = 1_500_000;
+/** Largest round message (as the JSON route's 16,000,000 base64 characters). */
+const CAPC_MAX_ROUND_BYTES = 12_000_000;
+/** A framed round request: one message and a small header. */
+export const CAPC_MAX_FRAMED_ROUND_BYTES = 64 * 1024 + CAPC_MAX_ROUND_BYTES;
+/** A framed evaluate request: the header, the public key and CAPC_MAX_BATCH queries at most. */
+export const CAPC_MAX_FRAMED_EVALUATE_BYTES =
+  64 * 1024 + CAPC_MAX_FRAMED_KEY_BYTES + CAPC_MAX_BATCH * CAPC_MAX_QUERY_BYTES;
 
 interface PreparedHeads {
   groups: BfvLinearTeacher[];
@@ -67,26 +85,67 @@ export class CapcService implements OnApplicationShutdown {
     this.dealer = { url: url.replace(/\/+$/, ''), key };
   }
 
+  /** The JSON route: base64 in, base64 out (the same work and refusals as the framed route). */
   async evaluate(request: CapcEvaluateRequest): Promise<CapcEvaluateResponse> {
-    const count = request.queries?.length ?? 0;
+    const answer = await this.evaluateBytes(
+      request,
+      decodeCanonicalBase64(request.publicKey),
+      (request.queries ?? []).map((encoded) => decodeCanonicalBase64(encoded)),
+    );
+    return { ...answer, responses: answer.responses.map((row) => row.map((r) => encodeBase64(r))) };
+  }
+
+  /**
+   * The framed route (libs/contracts capc-frames): header = the request without its public key and queries, frames
+   * = [public key, ...queries]; answers header = the response without its responses, frames = the responses
+   * (query-major, then packing group).
+   */
+  async evaluateFramed(body: Uint8Array): Promise<CapcFramed> {
+    const decoded = decodeCapcFrames(body, {
+      maxFrames: CAPC_MAX_BATCH + 1,
+      maxFrameBytes: CAPC_MAX_FRAMED_KEY_BYTES,
+    });
+    if (!decoded.ok) {
+      if (decoded.reason === 'too-large') throw new DomainError('PAYLOAD_TOO_LARGE', decoded.message);
+      throw new DomainError('MALFORMED_REQUEST', `Not a framed evaluate request: ${decoded.message}`);
+    }
+    const header = await validatedFramedHeader(decoded.header);
+    const [publicKey, ...queries] = decoded.frames;
+    const tooLarge = queries.findIndex((q) => q.length > CAPC_MAX_QUERY_BYTES);
+    if (tooLarge >= 0) {
+      throw new DomainError('PAYLOAD_TOO_LARGE', `queries[${tooLarge}]: a query ciphertext is larger than 1 MiB`);
+    }
+    const { responses, ...rest } = await this.evaluateBytes(header, publicKey ?? null, queries);
+    return { header: rest, frames: responses.flat() };
+  }
+
+  /** A null public key or query stands for one that was not base64 (refused when it is reached, as always). */
+  private async evaluateBytes(
+    request: CapcFramedEvaluateRequestHeader,
+    publicKeyBytes: Uint8Array | null,
+    queries: Array<Uint8Array | null>,
+  ): Promise<Omit<CapcEvaluateResponse, 'responses'> & { responses: Uint8Array[][] }> {
+    const count = queries.length;
     if (count < 1 || count > CAPC_MAX_BATCH) {
       throw new DomainError('VALIDATION_FAILED', `A batch holds 1 to ${CAPC_MAX_BATCH} queries`);
     }
     return this.guard(async () => {
       const context = await this.context(request.heParameters);
       const modulus = context.plainModulus!;
-      const publicKey = this.publicKey(context, request.publicKey);
+      const publicKey = this.publicKey(context, publicKeyBytes);
       const prepared = await this.prepare(context, request);
       const partitions = prepared.packing.reduce((a, b) => a + b, 0);
       const shares: Uint32Array[] = [];
-      const responses: string[][] = [];
-      for (const [q, encoded] of request.queries.entries()) {
-        const query = decodeCanonicalBase64(encoded);
+      const responses: Uint8Array[][] = [];
+      for (const [q, query] of queries.entries()) {
+        // The event loop gets a turn between queries: the argmax rounds of another batch (a querying party keeps
+        // more than one in flight) are answered while this batch is evaluated, not after it.
+        if (q > 0) await nextTurn();
         if (!query) throw new DomainError('INVALID_CIPHERTEXT', `queries[${q}] is not base64`, { query: q });
-        const row: string[] = [];
+        const row: Uint8Array[] = [];
         for (const [g, head] of prepared.groups.entries()) {
           const { response, share } = head.evaluate(query, publicKey);
-          row.push(encodeBase64(response));
+          row.push(response);
           for (let p = 0; p < prepared.packing[g]!; p++) {
             shares.push(share.slice(p * request.classes, (p + 1) * request.classes));
           }
@@ -102,6 +161,7 @@ export class CapcService implements OnApplicationShutdown {
         modulus,
         shares,
         parties: null,
+        starting: null,
         outgoing: null,
         round: 0,
         done: false,
@@ -111,17 +171,64 @@ export class CapcService implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * Called by the guardian once the dealer session of this batch exists: fetches this service's halves and starts
+   * its argmaxes in the background, while the querying party decrypts its responses and fetches its own halves, so
+   * that round 1 finds them ready. Answers at once; a failure is reported by round 1 (and fails the session).
+   */
+  prepareSession(sessionId: string): { sessionId: string } {
+    const session = this.sessions.get(sessionId);
+    if (session.failed || session.done || session.round > 0) {
+      throw new DomainError('PROTOCOL_OUT_OF_ORDER', 'The session has started its rounds');
+    }
+    this.starting(session);
+    return { sessionId };
+  }
+
+  /** The JSON route: base64 in, base64 out. */
   async round(sessionId: string, round: number, encoded: string): Promise<CapcTeacherRoundResponse> {
+    const answer = await this.roundBytes(sessionId, round, decodeCanonicalBase64(encoded));
+    const response: CapcTeacherRoundResponse = { round, message: encodeBase64(answer.message) };
+    if (answer.shareSums) response.shareSums = encodeBase64(answer.shareSums);
+    return response;
+  }
+
+  /**
+   * The framed route: one frame, this round's messages (header {}); answers header {round, shareSums?} (share sums
+   * as base64, after the last round) and one frame, this service's messages.
+   */
+  async roundFramed(sessionId: string, round: number, body: Uint8Array): Promise<CapcFramed> {
+    const decoded = decodeCapcFrames(body, { maxFrames: 1, maxFrameBytes: CAPC_MAX_ROUND_BYTES });
+    if (!decoded.ok) {
+      if (decoded.reason === 'too-large') throw new DomainError('PAYLOAD_TOO_LARGE', decoded.message);
+      throw new DomainError('MALFORMED_REQUEST', `Not a framed round: ${decoded.message}`);
+    }
+    if (decoded.frames.length !== 1 || Object.keys(decoded.header).length !== 0) {
+      throw new DomainError('INVALID_PROTOCOL_MESSAGE', 'A framed round holds one message and an empty header');
+    }
+    const answer = await this.roundBytes(sessionId, round, decoded.frames[0]!);
+    const header: Omit<CapcTeacherRoundResponse, 'message'> = { round };
+    if (answer.shareSums) header.shareSums = encodeBase64(answer.shareSums);
+    return { header, frames: [answer.message] };
+  }
+
+  /** A null message stands for one that was not base64. */
+  private async roundBytes(
+    sessionId: string,
+    round: number,
+    message: Uint8Array | null,
+  ): Promise<{ message: Uint8Array; shareSums?: Uint8Array }> {
     const session = this.sessions.get(sessionId);
     if (session.failed || session.done) throw new DomainError('PROTOCOL_OUT_OF_ORDER', 'The session is over');
     if (round !== session.round + 1) {
       throw new DomainError('PROTOCOL_OUT_OF_ORDER', `Round ${round} is not the session's next round`);
     }
-    const message = decodeCanonicalBase64(encoded);
     if (!message) throw new DomainError('INVALID_PROTOCOL_MESSAGE', 'message must be base64');
+    // Claimed before any await: a second request for the same round is refused, not run alongside.
+    session.round = round;
     try {
       return await this.guard(async () => {
-        if (round === 1) await this.startArgmaxes(session);
+        if (round === 1) await this.starting(session);
         const instances = session.parties!.length;
         if (message.length === 0 || message.length % instances !== 0) {
           throw new DomainError('INVALID_PROTOCOL_MESSAGE', 'message length does not fit the batch');
@@ -130,7 +237,6 @@ export class CapcService implements OnApplicationShutdown {
         const outgoing = session.outgoing!;
         const next: Uint8Array[] = [];
         const results: Uint32Array[] = [];
-        session.round = round;
         session.parties!.forEach((party, i) => {
           const step = party.receive(message.subarray(i * size, (i + 1) * size));
           if (step.kind === 'send') next.push(step.message);
@@ -139,9 +245,9 @@ export class CapcService implements OnApplicationShutdown {
         if (next.length > 0 && results.length > 0) {
           throw new DomainError('INVALID_PROTOCOL_MESSAGE', 'argmax instances out of step');
         }
-        const response: CapcTeacherRoundResponse = { round, message: encodeBase64(Buffer.concat(outgoing)) };
+        const response: { message: Uint8Array; shareSums?: Uint8Array } = { message: Buffer.concat(outgoing) };
         if (results.length > 0) {
-          response.shareSums = encodeBase64(encodeU32(sumPerQuery(session, results)));
+          response.shareSums = encodeU32(sumPerQuery(session, results));
           session.done = true;
           this.sessions.delete(session.id);
         } else {
@@ -163,12 +269,26 @@ export class CapcService implements OnApplicationShutdown {
     for (const key of this.publicKeys.values()) key.dispose();
   }
 
+  /** The session's start (halves fetched, argmaxes started), begun once: by `prepare` or by round 1. */
+  private starting(session: CapcSession): Promise<void> {
+    if (!session.starting) {
+      session.starting = this.guard(() => this.startArgmaxes(session));
+      // Awaited by round 1; a failure before it arrives is not an unhandled rejection of this process.
+      session.starting.catch((error: unknown) => {
+        const code = error instanceof DomainError ? error.code : 'INTERNAL';
+        this.logger.warn({ sessionId: session.id, code }, 'capc session: starting the argmaxes failed');
+      });
+    }
+    return session.starting;
+  }
+
   /** Fetches this service's correlation halves (party 1) from the dealer and starts every argmax of the session. */
   private async startArgmaxes(session: CapcSession): Promise<void> {
     if (!this.dealer)
       throw new DomainError('CONFLICT', 'No dealer configured (DEALER_URL/DEALER_KEY or PUT /v1/capc/dealer)');
     const bytes = await fetchCorrelationHalves(this.dealer, session.id, 1);
-    const halves = decodeCorrelationBatch(bytes);
+    // Views of the dealer's batch (no copy of its megabytes): nothing else holds or changes these bytes.
+    const halves = decodeCorrelationBatch(bytes, { view: true });
     const instances = session.queries * session.partitions;
     if (halves.length !== instances)
       throw new DomainError('UPSTREAM_ERROR', 'The dealer sent a wrong number of halves');
@@ -202,8 +322,7 @@ export class CapcService implements OnApplicationShutdown {
     return context;
   }
 
-  private publicKey(context: HeContext, encoded: string): HePublicKey {
-    const bytes = decodeCanonicalBase64(encoded);
+  private publicKey(context: HeContext, bytes: Uint8Array | null): HePublicKey {
     if (!bytes) throw new DomainError('INVALID_HE_KEY', 'publicKey must be base64');
     const id = `${context.id}:${createHash('sha256').update(bytes).digest('hex')}`;
     let key = this.publicKeys.get(id);
@@ -220,7 +339,7 @@ export class CapcService implements OnApplicationShutdown {
   }
 
   /** This dataset's linear heads on the request's extractor, quantized and packed (cached until the heads change). */
-  private async prepare(context: HeContext, request: CapcEvaluateRequest): Promise<PreparedHeads> {
+  private async prepare(context: HeContext, request: CapcFramedEvaluateRequestHeader): Promise<PreparedHeads> {
     const { classes } = request;
     const extractor = checkedExtractor(request.extractor);
     const heads = (await this.heads.headsFor(request.dataset))
@@ -318,4 +437,27 @@ function sumPerQuery(session: CapcSession, results: Uint32Array[]): Uint32Array 
     }
   }
   return out;
+}
+
+/** The framed request's JSON header, validated as the JSON route's body is (same DTO rules, unknown fields refused). */
+async function validatedFramedHeader(header: Record<string, unknown>): Promise<CapcFramedEvaluateRequestHeader> {
+  const dto = plainToInstance(CapcFramedEvaluateHeaderDto, header);
+  const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) {
+    const fields = flattenValidation(errors);
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      `Invalid request: ${fields.map((f) => `${f.field}: ${f.problems.join(', ')}`).join('; ')}`,
+      { fields },
+    );
+  }
+  return dto;
+}
+
+function flattenValidation(errors: ValidationError[], prefix = ''): Array<{ field: string; problems: string[] }> {
+  return errors.flatMap((e) => {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    const own = e.constraints ? [{ field, problems: Object.values(e.constraints) }] : [];
+    return [...own, ...flattenValidation(e.children ?? [], field)];
+  });
 }

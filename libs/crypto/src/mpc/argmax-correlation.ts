@@ -31,6 +31,8 @@ export interface ArgmaxCorrelationData {
   readonly tripleC: Uint32Array;
 }
 
+type ExpandedValues = Pick<ArgmaxCorrelationData, 'masks' | 'maskBits' | 'tripleA' | 'tripleB' | 'tripleC'>;
+
 function bytesToHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -41,59 +43,86 @@ function hexToBytes(hex: string): Uint8Array {
   return out;
 }
 
+/** Little-endian platform: u32 words can be copied as a Uint32Array view (the wire format is little-endian). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 /**
  * One party's half of the dealer's output for one argmax. Party 0's half is generated from a 32-byte seed and
  * serialises as that seed (about 60 bytes on the wire); party 1's half carries the explicit values that make the
  * sums right. Either half alone is uniformly random and independent of the other party's inputs.
+ *
+ * A seed half expands its vectors on first use only: the dealer serialises party 0's half (the seed) without ever
+ * expanding it.
  */
 export class ArgmaxCorrelation implements ArgmaxCorrelationData {
   private consumed = false;
+  private values: ExpandedValues | undefined;
 
   private constructor(
     readonly id: string,
     readonly party: PartyIndex,
     readonly field: PrimeField,
     readonly plan: ArgmaxPlan,
-    readonly masks: Uint32Array,
-    readonly maskBits: Uint32Array,
-    readonly tripleA: Uint32Array,
-    readonly tripleB: Uint32Array,
-    readonly tripleC: Uint32Array,
+    values: ExpandedValues | undefined,
     private readonly seed: Uint8Array | undefined,
-  ) {}
+  ) {
+    this.values = values;
+  }
 
-  /** Party 0's half, expanded from its seed. */
+  get masks(): Uint32Array {
+    return this.expanded().masks;
+  }
+
+  get maskBits(): Uint32Array {
+    return this.expanded().maskBits;
+  }
+
+  get tripleA(): Uint32Array {
+    return this.expanded().tripleA;
+  }
+
+  get tripleB(): Uint32Array {
+    return this.expanded().tripleB;
+  }
+
+  get tripleC(): Uint32Array {
+    return this.expanded().tripleC;
+  }
+
+  /** Party 0's half, expanded from its seed when its values are first read. */
   static fromSeed(id: string, field: PrimeField, plan: ArgmaxPlan, seed: Uint8Array): ArgmaxCorrelation {
-    const rng = new SeededRng(concat(new TextEncoder().encode(SEED_DOMAIN + id), seed));
-    const pairs = plan.pairs.length;
-    return new ArgmaxCorrelation(
-      id,
-      0,
-      field,
-      plan,
-      field.randomVector(pairs, rng),
-      field.randomVector(pairs * plan.bitLength, rng),
-      field.randomVector(plan.tripleCount, rng),
-      field.randomVector(plan.tripleCount, rng),
-      field.randomVector(plan.tripleCount, rng),
-      seed.slice(),
-    );
+    if (seed.length !== SEED_BYTES)
+      throw new CryptoError('INVALID_ARGUMENT', 'argmax correlation: a seed has 32 bytes');
+    return new ArgmaxCorrelation(id, 0, field, plan, undefined, seed.slice());
   }
 
   /** Party 1's half (or any half given explicitly). */
   static fromValues(data: ArgmaxCorrelationData): ArgmaxCorrelation {
+    const { masks, maskBits, tripleA, tripleB, tripleC } = data;
     return new ArgmaxCorrelation(
       data.id,
       data.party,
       data.field,
       data.plan,
-      data.masks,
-      data.maskBits,
-      data.tripleA,
-      data.tripleB,
-      data.tripleC,
+      { masks, maskBits, tripleA, tripleB, tripleC },
       undefined,
     );
+  }
+
+  private expanded(): ExpandedValues {
+    if (!this.values) {
+      const rng = new SeededRng(concat(new TextEncoder().encode(SEED_DOMAIN + this.id), this.seed!));
+      const { field, plan } = this;
+      const pairs = plan.pairs.length;
+      this.values = {
+        masks: field.randomVector(pairs, rng),
+        maskBits: field.randomVector(pairs * plan.bitLength, rng),
+        tripleA: field.randomVector(plan.tripleCount, rng),
+        tripleB: field.randomVector(plan.tripleCount, rng),
+        tripleC: field.randomVector(plan.tripleCount, rng),
+      };
+    }
+    return this.values;
   }
 
   /** Marks this half as used; a second call throws CORRELATION_REUSED (the ledger catches copies). */
@@ -126,13 +155,21 @@ export class ArgmaxCorrelation implements ArgmaxCorrelationData {
     }
     let offset = HEADER_BYTES;
     for (const array of arrays) {
-      for (let i = 0; i < array.length; i++, offset += 4) view.setUint32(offset, array[i], true);
+      if (LITTLE_ENDIAN) {
+        new Uint32Array(out.buffer, offset, array.length).set(array);
+        offset += 4 * array.length;
+      } else {
+        for (let i = 0; i < array.length; i++, offset += 4) view.setUint32(offset, array[i], true);
+      }
     }
     return out;
   }
 
-  /** Parses and validates a serialised half; throws INVALID_MESSAGE on any inconsistency. */
-  static deserialize(bytes: Uint8Array): ArgmaxCorrelation {
+  /**
+   * Parses and validates a serialised half; throws INVALID_MESSAGE on any inconsistency. With `view`, party 1's
+   * values are views of `bytes` where aligned (no copy): `bytes` must then stay unchanged while the half is in use.
+   */
+  static deserialize(bytes: Uint8Array, options: { view?: boolean } = {}): ArgmaxCorrelation {
     const bad = (why: string): CryptoError => new CryptoError('INVALID_MESSAGE', `argmax correlation: ${why}`);
     if (!(bytes instanceof Uint8Array) || bytes.length < HEADER_BYTES) throw bad('too short');
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -163,6 +200,19 @@ export class ArgmaxCorrelation implements ArgmaxCorrelationData {
     if (bytes.length !== HEADER_BYTES + 4 * total) throw bad('wrong length');
     let offset = HEADER_BYTES;
     const arrays = lengths.map((length) => {
+      if (LITTLE_ENDIAN) {
+        // A view of the input (asked for, and aligned) or a copy; then one pass of range checks.
+        const at = bytes.byteOffset + offset;
+        let array: Uint32Array;
+        if (options.view && at % 4 === 0) array = new Uint32Array(bytes.buffer, at, length);
+        else {
+          array = new Uint32Array(length);
+          new Uint8Array(array.buffer).set(bytes.subarray(offset, offset + 4 * length));
+        }
+        offset += 4 * length;
+        for (let i = 0; i < length; i++) if (array[i] >= field.p) throw bad('value out of range');
+        return array;
+      }
       const array = new Uint32Array(length);
       for (let i = 0; i < length; i++, offset += 4) {
         const v = view.getUint32(offset, true);
@@ -176,11 +226,7 @@ export class ArgmaxCorrelation implements ArgmaxCorrelationData {
       party as PartyIndex,
       field,
       plan,
-      arrays[0],
-      arrays[1],
-      arrays[2],
-      arrays[3],
-      arrays[4],
+      { masks: arrays[0], maskBits: arrays[1], tripleA: arrays[2], tripleB: arrays[3], tripleC: arrays[4] },
       undefined,
     );
   }
@@ -207,6 +253,32 @@ export interface DealArgmaxOptions {
  * mask r in Z_p shared together with its bits. Returns party 0's and party 1's halves.
  */
 export function dealArgmaxCorrelation(options: DealArgmaxOptions): [ArgmaxCorrelation, ArgmaxCorrelation] {
+  const { field, plan, rng, first } = dealSeedHalf(options);
+  return [first, dealSecondHalf(field, plan, rng, first)];
+}
+
+/**
+ * One half of what dealArgmaxCorrelation deals with the same options (the same rng stream gives the same half).
+ * Party 0's half is the first 48 bytes of the rng's output (id and seed) and costs nothing to deal; party 1's
+ * half needs the whole dealing. Lets a dealer that regenerates correlations from a seed produce each party's half
+ * on its own request without dealing party 1's values for party 0.
+ */
+export function dealArgmaxCorrelationHalf(
+  options: DealArgmaxOptions & { readonly party: PartyIndex },
+): ArgmaxCorrelation {
+  if (options.party !== 0 && options.party !== 1) {
+    throw new CryptoError('INVALID_ARGUMENT', 'argmax correlation: party must be 0 or 1');
+  }
+  const { field, plan, rng, first } = dealSeedHalf(options);
+  return options.party === 0 ? first : dealSecondHalf(field, plan, rng, first);
+}
+
+function dealSeedHalf(options: DealArgmaxOptions): {
+  field: PrimeField;
+  plan: ArgmaxPlan;
+  rng: Rng;
+  first: ArgmaxCorrelation;
+} {
   const field = new PrimeField(options.modulus);
   const plan = argmaxPlan(options.classes, field.bitLength);
   const rng = options.rng ?? new CryptoRng();
@@ -214,34 +286,46 @@ export function dealArgmaxCorrelation(options: DealArgmaxOptions): [ArgmaxCorrel
   rng.fillBytes(idBytes);
   const seed = new Uint8Array(SEED_BYTES);
   rng.fillBytes(seed);
-  const id = bytesToHex(idBytes);
-  const first = ArgmaxCorrelation.fromSeed(id, field, plan, seed);
+  const first = ArgmaxCorrelation.fromSeed(bytesToHex(idBytes), field, plan, seed);
+  seed.fill(0);
+  return { field, plan, rng, first };
+}
 
+/** Party 1's half: the values that make both halves add up to r, its bits, and triples (a, b, a b). */
+function dealSecondHalf(field: PrimeField, plan: ArgmaxPlan, rng: Rng, first: ArgmaxCorrelation): ArgmaxCorrelation {
   const pairs = plan.pairs.length;
   const L = plan.bitLength;
   const masks = new Uint32Array(pairs);
   const maskBits = new Uint32Array(pairs * L);
+  const firstMasks = first.masks;
+  const firstBits = first.maskBits;
+  // Drawn in the same order as one field.random(rng) per value: r per pair, then (a, b) per triple.
+  const rs = field.randomVector(pairs, rng);
   for (let p = 0; p < pairs; p++) {
-    const r = field.random(rng);
-    masks[p] = field.sub(r, first.masks[p]);
+    const r = rs[p];
+    masks[p] = field.sub(r, firstMasks[p]);
     for (let b = 0; b < L; b++) {
       const bit = (r >>> b) & 1;
-      maskBits[p * L + b] = field.sub(bit, first.maskBits[p * L + b]);
+      maskBits[p * L + b] = field.sub(bit, firstBits[p * L + b]);
     }
   }
   const n = plan.tripleCount;
   const tripleA = new Uint32Array(n);
   const tripleB = new Uint32Array(n);
   const tripleC = new Uint32Array(n);
+  const firstA = first.tripleA;
+  const firstB = first.tripleB;
+  const firstC = first.tripleC;
+  const ab = field.randomVector(2 * n, rng);
   for (let i = 0; i < n; i++) {
-    const a = field.random(rng);
-    const b = field.random(rng);
-    tripleA[i] = field.sub(a, first.tripleA[i]);
-    tripleB[i] = field.sub(b, first.tripleB[i]);
-    tripleC[i] = field.sub(field.mul(a, b), first.tripleC[i]);
+    const a = ab[2 * i];
+    const b = ab[2 * i + 1];
+    tripleA[i] = field.sub(a, firstA[i]);
+    tripleB[i] = field.sub(b, firstB[i]);
+    tripleC[i] = field.sub(field.mul(a, b), firstC[i]);
   }
-  const second = ArgmaxCorrelation.fromValues({
-    id,
+  return ArgmaxCorrelation.fromValues({
+    id: first.id,
     party: 1,
     field,
     plan,
@@ -251,5 +335,4 @@ export function dealArgmaxCorrelation(options: DealArgmaxOptions): [ArgmaxCorrel
     tripleB,
     tripleC,
   });
-  return [first, second];
 }

@@ -6,6 +6,8 @@ const MAGIC = [0x43, 0x4e, 0x41, 0x58]; // "CNAX"
 const VERSION = 1;
 /** magic 4, version 1, sender 1, round u16, correlation id 16, count u32. */
 export const ARGMAX_MESSAGE_HEADER_BYTES = 28;
+/** Little-endian platform: values can be copied as a Uint32Array (the wire format is little-endian). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** One round's message of the secure argmax: the sender's shares of the values both parties open this round. */
 export interface ArgmaxMessage {
@@ -23,10 +25,15 @@ export function encodeArgmaxMessage(message: ArgmaxMessage): Uint8Array {
   out[4] = VERSION;
   out[5] = message.sender;
   view.setUint16(6, message.round, true);
-  for (let i = 0; i < 16; i++) out[8 + i] = parseInt(message.correlationId.slice(2 * i, 2 * i + 2), 16);
+  out.set(Buffer.from(message.correlationId, 'hex').subarray(0, 16), 8);
   view.setUint32(24, message.values.length, true);
-  for (let i = 0; i < message.values.length; i++)
-    view.setUint32(ARGMAX_MESSAGE_HEADER_BYTES + 4 * i, message.values[i], true);
+  if (LITTLE_ENDIAN) {
+    new Uint32Array(out.buffer, ARGMAX_MESSAGE_HEADER_BYTES, message.values.length).set(message.values);
+  } else {
+    for (let i = 0; i < message.values.length; i++) {
+      view.setUint32(ARGMAX_MESSAGE_HEADER_BYTES + 4 * i, message.values[i], true);
+    }
+  }
   return out;
 }
 
@@ -46,16 +53,28 @@ export function decodeArgmaxMessage(bytes: Uint8Array, expected: ArgmaxMessageEx
   if (MAGIC.some((m, i) => bytes[i] !== m) || bytes[4] !== VERSION) throw bad('unknown format');
   if (bytes[5] !== expected.sender) throw bad('unexpected sender');
   if (view.getUint16(6, true) !== expected.round) throw bad('unexpected round (replayed or out of order)');
-  let id = '';
-  for (let i = 0; i < 16; i++) id += bytes[8 + i].toString(16).padStart(2, '0');
+  const id = Buffer.from(bytes.buffer, bytes.byteOffset + 8, 16).toString('hex');
   if (id !== expected.correlationId) throw new CryptoError('CORRELATION_MISMATCH', 'argmax message: other correlation');
   const count = view.getUint32(24, true);
   if (count !== expected.count || bytes.length !== ARGMAX_MESSAGE_HEADER_BYTES + 4 * count) throw bad('wrong length');
-  const values = new Uint32Array(count);
-  for (let i = 0; i < count; i++) {
-    const v = view.getUint32(ARGMAX_MESSAGE_HEADER_BYTES + 4 * i, true);
-    if (v >= expected.field.p) throw bad('value out of range');
-    values[i] = v;
+  const p = expected.field.p;
+  let values: Uint32Array;
+  if (LITTLE_ENDIAN) {
+    // A view of the message's bytes when they are aligned (read only), else a copy; then one pass of range checks.
+    const offset = bytes.byteOffset + ARGMAX_MESSAGE_HEADER_BYTES;
+    if (offset % 4 === 0) values = new Uint32Array(bytes.buffer, offset, count);
+    else {
+      values = new Uint32Array(count);
+      new Uint8Array(values.buffer).set(bytes.subarray(ARGMAX_MESSAGE_HEADER_BYTES));
+    }
+    for (let i = 0; i < count; i++) if (values[i] >= p) throw bad('value out of range');
+  } else {
+    values = new Uint32Array(count);
+    for (let i = 0; i < count; i++) {
+      const v = view.getUint32(ARGMAX_MESSAGE_HEADER_BYTES + 4 * i, true);
+      if (v >= p) throw bad('value out of range');
+      values[i] = v;
+    }
   }
   return { sender: expected.sender, round: expected.round, correlationId: id, values };
 }

@@ -42,7 +42,20 @@ function suffixOrLevels(bitLength: number): [number, number][][] {
   return levels;
 }
 
+/** Plans are immutable and derived from (classes, bitLength) alone: made once each (at most 256 × 31 of them). */
+const PLANS = new Map<string, ArgmaxPlan>();
+
 export function argmaxPlan(classes: number, bitLength: number): ArgmaxPlan {
+  const key = `${classes}:${bitLength}`;
+  let plan = PLANS.get(key);
+  if (!plan) {
+    plan = makeArgmaxPlan(classes, bitLength);
+    PLANS.set(key, plan);
+  }
+  return plan;
+}
+
+function makeArgmaxPlan(classes: number, bitLength: number): ArgmaxPlan {
   if (!Number.isInteger(classes) || classes < 1 || classes > MAX_ARGMAX_CLASSES) {
     throw new CryptoError('INVALID_ARGUMENT', `argmax: classes must be an integer in [1, ${MAX_ARGMAX_CLASSES}]`);
   }
@@ -57,5 +70,5 @@ export function argmaxPlan(classes: number, bitLength: number): ArgmaxPlan {
   const treeRounds = factors <= 1 ? 0 : Math.ceil(Math.log2(factors));
   const tripleCount = pairs.length * (orProducts + 1) + classes * Math.max(0, factors - 1);
   const rounds = classes === 1 ? 0 : 1 + orLevels.length + 1 + treeRounds;
-  return { classes, bitLength, pairs, orLevels, tripleCount, rounds };
+  return Object.freeze({ classes, bitLength, pairs, orLevels, tripleCount, rounds });
 }

@@ -5,7 +5,7 @@ import { PrimeField } from '../ring/prime-field.js';
 import type { Rng } from '../rng/rng.js';
 import { SeededRng } from '../rng/seeded-rng.js';
 import { chiSquareCritical, chiSquareUniform } from '../testing/chi-square.js';
-import { ArgmaxCorrelation, dealArgmaxCorrelation } from './argmax-correlation.js';
+import { ArgmaxCorrelation, dealArgmaxCorrelation, dealArgmaxCorrelationHalf } from './argmax-correlation.js';
 import { ARGMAX_MESSAGE_HEADER_BYTES } from './argmax-message.js';
 import { ArgmaxParty, runArgmaxInMemory } from './argmax-party.js';
 import { argmaxPlan } from './argmax-plan.js';
@@ -201,7 +201,11 @@ describe('secure argmax (two parties, dealer-assisted)', () => {
     const [c0, c1] = dealArgmaxCorrelation({ modulus: T, classes: 3, rng });
     const cut = (c: ArgmaxCorrelation, party: 0 | 1): ArgmaxCorrelation =>
       ArgmaxCorrelation.fromValues({
-        ...c,
+        id: c.id,
+        field: c.field,
+        plan: c.plan,
+        masks: c.masks,
+        maskBits: c.maskBits,
         party,
         tripleA: c.tripleA.slice(0, 5),
         tripleB: c.tripleB.slice(0, 5),
@@ -250,6 +254,34 @@ describe('secure argmax (two parties, dealer-assisted)', () => {
     expectCode(() => ArgmaxCorrelation.deserialize(badModulus), 'INVALID_MESSAGE');
     // The seed alone is not enough to predict party 1's values without the dealer's randomness.
     expect(c1.serialize().length).toBeGreaterThan(40_000);
+  });
+
+  it('deals either half alone exactly as the pair from the same rng stream (party 0: id and seed only)', () => {
+    for (const classes of [2, 10]) {
+      const [c0, c1] = dealArgmaxCorrelation({ modulus: T, classes, rng: new SeededRng(`half-${classes}`) });
+      const h0 = dealArgmaxCorrelationHalf({ modulus: T, classes, rng: new SeededRng(`half-${classes}`), party: 0 });
+      const h1 = dealArgmaxCorrelationHalf({ modulus: T, classes, rng: new SeededRng(`half-${classes}`), party: 1 });
+      expect(h0.party).toBe(0);
+      expect(h1.party).toBe(1);
+      expect(h0.serialize()).toEqual(c0.serialize());
+      expect(h1.serialize()).toEqual(c1.serialize());
+      // The halves work together, and a seed half expands to the same values whether or not it was serialised.
+      expect(Array.from(h0.tripleA)).toEqual(Array.from(c0.tripleA));
+      const [s0, s1] = shareVector(
+        field,
+        Array.from({ length: classes }, (_, i) => field.fromSigned(i === classes - 1 ? 7 : -i)),
+        new SeededRng('half-shares'),
+      );
+      const ledger = new InMemoryCorrelationLedger();
+      const [o0, o1] = runArgmaxInMemory(
+        new ArgmaxParty({ party: 0, shares: s0, correlation: h0, ledger }),
+        new ArgmaxParty({ party: 1, shares: s1, correlation: h1, ledger: new InMemoryCorrelationLedger() }),
+      );
+      expect(Array.from(reconstructVector(field, o0, o1))).toEqual(
+        Array.from({ length: classes }, (_, i) => (i === classes - 1 ? 1 : 0)),
+      );
+    }
+    expectCode(() => dealArgmaxCorrelationHalf({ modulus: T, classes: 3, party: 2 as 0 }), 'INVALID_ARGUMENT');
   });
 
   it('costs 11 rounds and about 27 KB per party for 10 classes over a 30-bit prime', () => {

@@ -81,6 +81,21 @@ describe('correlation batches (the dealer’s wire format)', () => {
     });
   });
 
+  it('decodes party 1’s values as views of the batch when asked (the same values, no copy), copies otherwise', () => {
+    const [, second] = deal(3, 4, 'view');
+    const bytes = encodeCorrelationBatch(second);
+    const copied = decodeCorrelationBatch(bytes);
+    const viewed = decodeCorrelationBatch(bytes, { view: true });
+    expect(viewed.map((h) => h.serialize())).toEqual(copied.map((h) => h.serialize()));
+    expect(viewed[2]!.tripleC.buffer).toBe(bytes.buffer);
+    expect(copied[2]!.tripleC.buffer).not.toBe(bytes.buffer);
+    // At an unaligned offset the values are copied, and still the same.
+    const shifted = concat(new Uint8Array(1), bytes).subarray(1);
+    const unaligned = decodeCorrelationBatch(shifted, { view: true });
+    expect(unaligned[0]!.tripleA.buffer).not.toBe(shifted.buffer);
+    expect(unaligned.map((h) => h.serialize())).toEqual(copied.map((h) => h.serialize()));
+  });
+
   it('streams as header then frames, byte for byte the same as the batch in memory', () => {
     const streamed = concat(
       encodeCorrelationBatchHeader(1, halves1.length),

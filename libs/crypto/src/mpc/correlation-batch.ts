@@ -65,9 +65,10 @@ export function encodeCorrelationBatch(halves: readonly ArgmaxCorrelation[]): Ui
 
 /**
  * Parses a batch; any malformed byte (format, length, a half that does not deserialise, halves of the other
- * party, a correlation id seen twice, trailing bytes) throws INVALID_MESSAGE. Returns the halves in order.
+ * party, a correlation id seen twice, trailing bytes) throws INVALID_MESSAGE. Returns the halves in order. With
+ * `view`, party 1's values are views of `bytes` (no copy; see ArgmaxCorrelation.deserialize).
  */
-export function decodeCorrelationBatch(bytes: Uint8Array): ArgmaxCorrelation[] {
+export function decodeCorrelationBatch(bytes: Uint8Array, options: { view?: boolean } = {}): ArgmaxCorrelation[] {
   const bad = (why: string): CryptoError => new CryptoError('INVALID_MESSAGE', `correlation batch: ${why}`);
   if (!(bytes instanceof Uint8Array) || bytes.length < CORRELATION_BATCH_HEADER_BYTES) throw bad('too short');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -89,7 +90,7 @@ export function decodeCorrelationBatch(bytes: Uint8Array): ArgmaxCorrelation[] {
     offset += CORRELATION_BATCH_FRAME_HEADER_BYTES;
     if (length < HALF_HEADER_BYTES || length > bytes.length - offset) throw bad('truncated or bad frame length');
     // deserialize throws INVALID_MESSAGE itself on any inconsistency of the half.
-    const half = ArgmaxCorrelation.deserialize(bytes.subarray(offset, offset + length));
+    const half = ArgmaxCorrelation.deserialize(bytes.subarray(offset, offset + length), options);
     offset += length;
     if (half.party !== party) throw bad("a half of the other party's");
     if (ids.has(half.id)) throw bad('a correlation appears twice');

@@ -4,7 +4,17 @@ import type { Rng } from '../rng/rng.js';
 const TWO_POW_16 = 0x1_0000;
 const TWO_POW_32 = 0x1_0000_0000;
 
+/** Moduli already found prime: the check is a trial division up to sqrt(p), and fields are made per correlation. */
+const KNOWN_PRIMES = new Set<number>();
+
 function isPrime(n: number): boolean {
+  if (KNOWN_PRIMES.has(n)) return true;
+  if (!isPrimeByTrialDivision(n)) return false;
+  if (KNOWN_PRIMES.size < 64) KNOWN_PRIMES.add(n);
+  return true;
+}
+
+function isPrimeByTrialDivision(n: number): boolean {
   if (n < 2) return false;
   if (n % 2 === 0) return n === 2;
   for (let d = 3; d * d <= n; d += 2) if (n % d === 0) return false;
@@ -69,6 +79,24 @@ export class PrimeField {
     return x;
   }
 
+  /**
+   * (a b + c d + e f) mod p in two reductions instead of three products' six (the Beaver step's inner sum): with
+   * a = a_hi 2^16 + a_lo (likewise c, e), the high partial sums stay below 3 · 2^48 and the low ones too, so every
+   * intermediate value is exact in a double (below 2^51).
+   */
+  dot3(a: number, b: number, c: number, d: number, e: number, f: number): number {
+    const p = this.p;
+    let x = (a >>> 16) * b + (c >>> 16) * d + (e >>> 16) * f;
+    x -= Math.floor(x * this.inverse) * p;
+    if (x < 0) x += p;
+    else if (x >= p) x -= p;
+    x = x * TWO_POW_16 + (a & 0xffff) * b + (c & 0xffff) * d + (e & 0xffff) * f;
+    x -= Math.floor(x * this.inverse) * p;
+    if (x < 0) x += p;
+    else if (x >= p) x -= p;
+    return x;
+  }
+
   /** The element congruent to a signed integer (|value| < 2^53). */
   fromSigned(value: number): number {
     if (!Number.isSafeInteger(value)) throw new CryptoError('INVALID_ARGUMENT', 'fromSigned: not a safe integer');
@@ -88,7 +116,8 @@ export class PrimeField {
   /** A vector of independent uniform elements. */
   randomVector(length: number, rng: Rng): Uint32Array {
     const out = new Uint32Array(length);
-    for (let i = 0; i < length; i++) out[i] = rng.randomBelow(this.p);
+    if (rng.fillBelow) rng.fillBelow(out, this.p);
+    else for (let i = 0; i < length; i++) out[i] = rng.randomBelow(this.p);
     return out;
   }
 

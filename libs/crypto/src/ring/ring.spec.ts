@@ -24,6 +24,22 @@ describe('PrimeField', () => {
     }
   });
 
+  it('sums three products exactly (dot3, checked against bigint), for the largest primes and elements too', () => {
+    const rng = new SeededRng('field-dot3');
+    for (const p of [T, 4294967291, 65537, 3]) {
+      const field = new PrimeField(p);
+      const samples = [
+        [p - 1, p - 1, p - 1, p - 1, p - 1, p - 1],
+        [0, p - 1, p - 1, 0, 1, 1],
+        ...Array.from({ length: 2000 }, () => Array.from({ length: 6 }, () => rng.randomBelow(p))),
+      ];
+      for (const [a, b, c, d, e, f] of samples as Array<[number, number, number, number, number, number]>) {
+        const expected = (BigInt(a) * BigInt(b) + BigInt(c) * BigInt(d) + BigInt(e) * BigInt(f)) % BigInt(p);
+        expect(field.dot3(a, b, c, d, e, f)).toBe(Number(expected));
+      }
+    }
+  });
+
   it('maps signed integers to and from the centred representation', () => {
     const field = new PrimeField(T);
     for (const v of [0, 1, -1, 12345, -12345, (T - 1) / 2, -(T - 1) / 2]) {

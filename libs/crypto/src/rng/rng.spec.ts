@@ -32,6 +32,22 @@ describe.each([
     expect(rng.randomBelow(2 ** 32)).toBeLessThan(2 ** 32);
   });
 
+  it('fillBelow draws exactly what successive randomBelow calls draw, across chunk refills and mixed calls', () => {
+    for (const bound of [3, 1073692673, 2 ** 31 + 11, 2 ** 32]) {
+      const one = new SeededRng(`fill-${bound}`);
+      const bulk = new SeededRng(`fill-${bound}`);
+      const expected = [one.nextUint32(), ...Array.from({ length: 9000 }, () => one.randomBelow(bound))];
+      const first = bulk.nextUint32();
+      const a = new Uint32Array(4000);
+      const b = new Uint32Array(5000);
+      bulk.fillBelow(a, bound);
+      bulk.fillBelow(b, bound);
+      expect([first, ...a, ...b]).toEqual(expected);
+      expect(bulk.nextUint32()).toBe(one.nextUint32());
+    }
+    expect(() => new SeededRng('x').fillBelow(new Uint32Array(1), 0)).toThrow();
+  });
+
   it('refuses bounds outside [1, 2^32]', () => {
     const rng = make();
     for (const bad of [0, -1, 1.5, 2 ** 32 + 1, Number.NaN]) {

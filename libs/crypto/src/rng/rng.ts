@@ -12,4 +12,6 @@ export interface Rng {
   nextUint32(): number;
   /** Uniform integer in [0, exclusiveMax) for an integer 1 <= exclusiveMax <= 2^32, by rejection (no modulo bias). */
   randomBelow(exclusiveMax: number): number;
+  /** Optional fast path: fills `out` with successive randomBelow(exclusiveMax) draws (the same values, in order). */
+  fillBelow?(out: Uint32Array, exclusiveMax: number): void;
 }

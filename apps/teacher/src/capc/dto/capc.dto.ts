@@ -20,6 +20,7 @@ import {
   CAPC_MAX_BATCH,
   type CapcEvaluateRequest,
   type CapcExtractorDescriptor,
+  type CapcFramedEvaluateRequestHeader,
   type CapcTeacherRoundRequest,
 } from '@conclave/contracts';
 import { NAME_MESSAGE, NAME_PATTERN } from '../../partitions/dto/partition.dto.js';
@@ -31,12 +32,12 @@ export class CapcExtractorDto implements CapcExtractorDescriptor {
   @ApiProperty() @Type(() => Number) @IsInt() @Min(1) @Max(1 << 20) maxAbsFeature: number;
 }
 
-export class CapcEvaluateRequestDto implements CapcEvaluateRequest {
+/** A framed evaluate request's JSON header (its public key and queries travel as frames). */
+export class CapcFramedEvaluateHeaderDto implements CapcFramedEvaluateRequestHeader {
   @ApiProperty() @IsUUID('all') sessionId: string;
   @ApiProperty() @IsUUID('all') jobId: string;
   @ApiProperty() @IsString() @Matches(NAME_PATTERN, { message: NAME_MESSAGE }) dataset: string;
   @ApiProperty() @IsObject() heParameters: Record<string, unknown>;
-  @ApiProperty() @IsString() @MaxLength(2_000_000) publicKey: string;
 
   @ApiProperty({ type: CapcExtractorDto })
   @ValidateNested()
@@ -44,6 +45,10 @@ export class CapcEvaluateRequestDto implements CapcEvaluateRequest {
   extractor: CapcExtractorDto;
 
   @ApiProperty() @Type(() => Number) @IsInt() @Min(2) @Max(1000) classes: number;
+}
+
+export class CapcEvaluateRequestDto extends CapcFramedEvaluateHeaderDto implements CapcEvaluateRequest {
+  @ApiProperty() @IsString() @MaxLength(2_000_000) publicKey: string;
 
   @ApiProperty({ type: [String], description: 'base64 of each query ciphertext (CNHE envelope)' })
   @IsArray()
