@@ -4,24 +4,33 @@
 // evaluated on the last 1,000 test images.
 //
 // Here the released labels are simulated: `--labels` records drawn at random (seeded) from the pool, carrying
-// their true class except for a fraction `--label-noise` flipped to a random wrong class (the aggregator's
-// answered labels are not all right). Trains the student with trainStudent and prints its accuracy and time.
+// their true class except for a fraction `--label-noise` flipped to a wrong class (the aggregator's answered
+// labels are not all right): a random one (`--noise-kind random`), or (`--noise-kind model`) the most confident
+// mistakes of a weak reference CNN (1,000 training images) on the chosen records, which is closer to the teacher
+// ensemble's errors — on ambiguous digits, towards a plausible class. Trains the student with trainStudent and prints its accuracy and time.
 //
 // Usage: node tools/dist/student-experiment.js [--preset quick|full] [--labels 286] [--label-noise 0.02]
+//   [--noise-kind random|model]
 //   [--seed 1] [--method fixmatch|supervised] [--architecture cnn|mlp] [--epochs E] [--batch-size B]
 //   [--learning-rate η] [--threshold τ] [--mu μ] [--lambda λ] [--warmup W] [--ema decay]
-//   [--strong '{"cutout":[0.2,0.4]}'] [--trace]
+//   [--strong '{"cutout":[0.2,0.4]}'] [--options '{"labelSmoothing":0.1,"cnn":{"filters":[32,64]}}'] [--trace]
+// (--options: any other StudentTrainOptions, as JSON, applied last.)
 // (--trace also prints the test accuracy after every epoch and the most frequent confusions; the evaluation time
 // is excluded from the timing.) Prints CPU seconds next to wall-clock seconds: on a shared machine the latter
 // grows with other processes' load.
 import { createHash } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
+  createModel,
+  defaultModelSpec,
+  defaultTrainOptions,
   evaluate,
   initTensorflow,
   loadMnist,
   MNIST_SCHEMA,
   predictProbabilities,
+  trainModel,
   trainStudent,
   type Architecture,
   type StudentMethod,
@@ -31,6 +40,8 @@ import {
 const POOL = 9_000;
 const TEST = 1_000;
 const PIXELS = 28 * 28;
+/** Training images of the reference CNN whose mistakes are the wrong labels under --noise-kind model. */
+const REFERENCE_IMAGES = 1_000;
 
 /** A seeded uniform number in [0, 1) for (seed, tag, i): reproducible, and no Math.random. */
 function hashUniform(seed: number, tag: string, i: number): number {
@@ -68,6 +79,7 @@ async function main(): Promise<void> {
       preset: { type: 'string', default: 'full' },
       labels: { type: 'string', default: '286' },
       'label-noise': { type: 'string', default: '0.02' },
+      'noise-kind': { type: 'string', default: 'random' },
       seed: { type: 'string', default: '1' },
       method: { type: 'string' },
       architecture: { type: 'string' },
@@ -80,6 +92,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string' },
       strong: { type: 'string' },
       ema: { type: 'string' },
+      options: { type: 'string' },
       trace: { type: 'boolean', default: false },
     },
   });
@@ -105,11 +118,38 @@ async function main(): Promise<void> {
   const features = new Float32Array(labelCount * PIXELS);
   const labels = new Int32Array(labelCount);
   const flips = Math.round(noise * labelCount);
+  // 'model' noise: the wrong labels are a weak reference CNN's most confident mistakes on the chosen records (its
+  // class, not a random one), as the teacher ensemble's are: on ambiguous digits, towards a plausible class.
+  const wrongLabel = new Map<number, number>();
+  if (values['noise-kind'] === 'model') {
+    const train = await loadMnist({ split: 'train', offset: 0, count: REFERENCE_IMAGES });
+    const spec = { ...defaultModelSpec(MNIST_SCHEMA, 'cnn'), seed };
+    const reference = createModel(spec);
+    await trainModel(reference, train, { ...defaultTrainOptions(spec), seed });
+    const chosenData = { ...pool, count: labelCount, labels: Int32Array.from(chosen, (r) => pool.labels[r]) };
+    chosenData.features = new Float32Array(labelCount * PIXELS);
+    chosen.forEach((r, i) => chosenData.features.set(pool.features.subarray(r * PIXELS, (r + 1) * PIXELS), i * PIXELS));
+    const probabilities = predictProbabilities(reference, chosenData);
+    reference.dispose();
+    const mistakes: { i: number; predicted: number; confidence: number }[] = [];
+    for (let i = 0; i < labelCount; i++) {
+      const row = probabilities.subarray(i * 10, (i + 1) * 10);
+      const predicted = row.indexOf(Math.max(...row));
+      if (predicted !== chosenData.labels[i]) mistakes.push({ i, predicted, confidence: row[predicted] });
+    }
+    mistakes.sort((a, b) => b.confidence - a.confidence);
+    for (const m of mistakes.slice(0, flips)) wrongLabel.set(m.i, m.predicted);
+  } else if (values['noise-kind'] === 'random') {
+    for (let i = 0; i < flips; i++) {
+      wrongLabel.set(i, (pool.labels[chosen[i]] + 1 + Math.floor(hashUniform(seed, 'flip', i) * 9)) % 10);
+    }
+  } else {
+    throw new Error('--noise-kind must be random or model');
+  }
   chosen.forEach((r, i) => {
     isLabeled[r] = 1;
     features.set(pool.features.subarray(r * PIXELS, (r + 1) * PIXELS), i * PIXELS);
-    const truth = pool.labels[r];
-    labels[i] = i < flips ? (truth + 1 + Math.floor(hashUniform(seed, 'flip', i) * 9)) % 10 : truth;
+    labels[i] = wrongLabel.get(i) ?? pool.labels[r];
   });
   const unlabeled = new Float32Array((POOL - labelCount) * PIXELS);
   let u = 0;
@@ -138,6 +178,7 @@ async function main(): Promise<void> {
     strongAugmentation: values.strong
       ? (JSON.parse(values.strong) as StudentTrainOptions['strongAugmentation'])
       : undefined,
+    ...(values.options ? (JSON.parse(values.options) as StudentTrainOptions) : {}),
   };
   // One line per epoch: mean loss and pseudo-labeled fraction over its steps.
   let rateSum = 0;
@@ -150,7 +191,7 @@ async function main(): Promise<void> {
     const pseudo = (100 * rateSum) / p.steps;
     console.log(
       `epoch ${p.epoch}/${p.epochs}: loss ${(lossSum / p.steps).toFixed(4)}, pseudo-labeled ${pseudo.toFixed(1)}%, ` +
-        `${seconds.toFixed(1)} s`,
+        `${p.droppedLabels ? `labels dropped ${p.droppedLabels}, ` : ''}${seconds.toFixed(1)} s`,
     );
     rateSum = lossSum = 0;
     lastEpochLog = performance.now();
@@ -186,6 +227,7 @@ async function main(): Promise<void> {
       architecture: result.spec.architecture,
       labels: labelCount,
       labelNoise: noise,
+      noiseKind: values['noise-kind'],
       correctLabels,
       unlabeled: u,
       accuracy,
@@ -195,6 +237,8 @@ async function main(): Promise<void> {
       steps: result.steps,
       seed,
       backend: backend.name,
+      options: values.options ? (JSON.parse(values.options) as unknown) : undefined,
+      load: loadavg().map((x) => Number(x.toFixed(2))),
     }),
   );
   result.model.dispose();

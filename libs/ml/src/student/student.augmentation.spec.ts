@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { initTensorflow } from '../backend/tensorflow.backend.js';
 import {
   DEFAULT_STRONG_AUGMENTATION,
+  elasticField,
+  morphologyInPlace,
   SeededUniforms,
   ShuffledStream,
   strongViewInto,
@@ -84,5 +86,55 @@ describe('strongViewInto', () => {
     const image = a.subarray(5);
     expect(image.every((v) => v >= 0 && v <= 1)).toBe(true);
     expect(Array.from(image)).not.toEqual(Array.from(source));
+  });
+});
+
+describe('elasticField', () => {
+  it('is zero without elasticity, else smooth, reproducible and at most `elastic` pixels', () => {
+    // On the control points (grid 4 on 28 pixels: every 9 pixels) the field takes their values.
+    expect(elasticField(8, 8, { elastic: 0 }, new SeededUniforms(1)).every((v) => v === 0)).toBe(true);
+    const field = (seed: number) => elasticField(28, 28, { elastic: 2, elasticGrid: 4 }, new SeededUniforms(seed));
+    const a = field(5);
+    expect(field(5)).toEqual(a);
+    expect(field(6)).not.toEqual(a);
+    const largest = a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(largest).toBeLessThanOrEqual(2);
+    expect(largest).toBeGreaterThan(0.5);
+    // Smooth: neighbouring pixels move alike (raw uniform noise would differ by ~0.8 on average).
+    let step = 0;
+    for (let y = 0; y < 28; y++)
+      for (let x = 0; x < 27; x++) step += Math.abs(a[2 * (y * 28 + x + 1)] - a[2 * (y * 28 + x)]);
+    expect(step / (28 * 27)).toBeLessThan(0.25);
+  });
+
+  it('distorts the strong view, keeping values in [0, 1]', () => {
+    const source = ramp();
+    const out = new Float32Array(64);
+    strongViewInto(source, 0, SHAPE, { ...NONE, elastic: 1.5, elasticGrid: 3 }, new SeededUniforms(3), out, 0);
+    expect(Array.from(out)).not.toEqual(Array.from(source));
+    expect(out.every((v) => v >= 0 && v <= 1)).toBe(true);
+  });
+});
+
+describe('morphologyInPlace', () => {
+  it('dilates and erodes over the cross-shaped neighbourhood, at an offset', () => {
+    const image = new Float32Array(2 + 25);
+    image[0] = 7;
+    image[2 + 12] = 1; // centre of a 5x5 image
+    morphologyInPlace(image, 2, [5, 5, 1], 'dilate');
+    expect(image[0]).toBe(7);
+    const on = Array.from(image.subarray(2)).flatMap((v, i) => (v === 1 ? [i] : []));
+    expect(on).toEqual([7, 11, 12, 13, 17]);
+    morphologyInPlace(image, 2, [5, 5, 1], 'erode');
+    expect(Array.from(image.subarray(2)).flatMap((v, i) => (v === 1 ? [i] : []))).toEqual([12]);
+  });
+
+  it('changes the strong view only when strokeWidth fires', () => {
+    const source = ramp();
+    const plain = new Float32Array(64);
+    const thick = new Float32Array(64);
+    strongViewInto(source, 0, SHAPE, NONE, new SeededUniforms(4), plain, 0);
+    strongViewInto(source, 0, SHAPE, { ...NONE, strokeWidth: 1 }, new SeededUniforms(4), thick, 0);
+    expect(Array.from(thick)).not.toEqual(Array.from(plain));
   });
 });

@@ -83,6 +83,18 @@ export interface StrongAugmentation {
   cutout: [number, number];
   /** Pixel intensities scaled by a factor drawn from [1 - contrast, 1]. */
   contrast: number;
+  /**
+   * Elastic distortion (after Simard et al., ICDAR 2003): a smooth random displacement field whose largest
+   * component is `elastic` pixels, added to the affine map (see elasticField). 0 = none.
+   */
+  elastic?: number;
+  /** Control points per side of the elastic field's grid (default 4: coarse, smooth bends). */
+  elasticGrid?: number;
+  /**
+   * Probability of changing the stroke width: a grey-level dilation (thicker) or erosion (thinner, where the
+   * strokes allow it) by a cross-shaped 3x3 element, each with half of it. 0 = never.
+   */
+  strokeWidth?: number;
 }
 
 /**
@@ -97,6 +109,9 @@ export const DEFAULT_STRONG_AUGMENTATION: StrongAugmentation = {
   maxTranslation: 0.12,
   cutout: [0.15, 0.35],
   contrast: 0.4,
+  elastic: 1.5,
+  elasticGrid: 4,
+  strokeWidth: 0.5,
 };
 
 /** The weak view: a random shift by up to `maxShift` pixels (FixMatch's flip-and-shift, without the flip). */
@@ -130,6 +145,7 @@ export function strongViewInto(
   outOffset: number,
 ): void {
   const [height, width, channels] = shape;
+  const displacement = augmentation.elastic ? elasticField(height, width, augmentation, random) : undefined;
   const angle = random.between(-augmentation.maxRotation, augmentation.maxRotation);
   const scale = random.between(1 - augmentation.maxScale, 1 + augmentation.maxScale);
   const shear = random.between(-augmentation.maxShear, augmentation.maxShear);
@@ -157,8 +173,12 @@ export function strongViewInto(
     const qy = y - cy - ty;
     for (let x = 0; x < width; x++) {
       const qx = x - cx - tx;
-      const sx = i00 * qx + i01 * qy + cx;
-      const sy = i10 * qx + i11 * qy + cy;
+      let sx = i00 * qx + i01 * qy + cx;
+      let sy = i10 * qx + i11 * qy + cy;
+      if (displacement) {
+        sx += displacement[2 * (y * width + x)];
+        sy += displacement[2 * (y * width + x) + 1];
+      }
       const x0 = Math.floor(sx);
       const y0 = Math.floor(sy);
       const fx = sx - x0;
@@ -180,6 +200,9 @@ export function strongViewInto(
       }
     }
   }
+  if (augmentation.strokeWidth && random.next() < augmentation.strokeWidth) {
+    morphologyInPlace(out, outOffset, shape, random.next() < 0.5 ? 'dilate' : 'erode');
+  }
   const [cutMin, cutMax] = augmentation.cutout;
   if (cutMax > 0) {
     const side = Math.max(1, Math.round(random.between(cutMin, cutMax) * Math.min(height, width)));
@@ -189,6 +212,87 @@ export function strongViewInto(
       const from = outOffset + y * rowSize + Math.max(0, left) * channels;
       const to = outOffset + y * rowSize + Math.min(width, left + side) * channels;
       if (to > from) out.fill(0, from, to);
+    }
+  }
+}
+
+/**
+ * A smooth random displacement field for the elastic distortion: (dx, dy) per pixel, interleaved, row-major.
+ * Uniform displacements in [-elastic, elastic] pixels on a coarse grid of `elasticGrid` x `elasticGrid` control
+ * points spanning the image, interpolated bilinearly (so no pixel moves further) — a cheap stand-in for
+ * Simard et al.'s Gaussian-smoothed field (the grid spacing plays the role of the smoothing width) that costs
+ * next to nothing per pixel.
+ */
+export function elasticField(
+  height: number,
+  width: number,
+  augmentation: Pick<StrongAugmentation, 'elastic' | 'elasticGrid'>,
+  random: SeededUniforms,
+): Float32Array {
+  const alpha = augmentation.elastic ?? 0;
+  const grid = Math.max(2, Math.round(augmentation.elasticGrid ?? 4));
+  const field = new Float32Array(2 * height * width);
+  if (!(alpha > 0)) return field;
+  // The control points come from a small generator (mulberry32) seeded by one draw: SeededUniforms refills
+  // through tf.randomUniform, about 1 µs per value.
+  let state = Math.floor(random.next() * 2 ** 32) >>> 0;
+  const points = new Float32Array(2 * grid * grid);
+  for (let i = 0; i < points.length; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    points[i] = alpha * ((2 * ((t ^ (t >>> 14)) >>> 0)) / 2 ** 32 - 1);
+  }
+  const stepY = (grid - 1) / Math.max(1, height - 1);
+  const stepX = (grid - 1) / Math.max(1, width - 1);
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.min(grid - 2, Math.floor(y * stepY));
+    const fy = y * stepY - y0;
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.min(grid - 2, Math.floor(x * stepX));
+      const fx = x * stepX - x0;
+      const p00 = 2 * (y0 * grid + x0);
+      const p10 = p00 + 2 * grid;
+      const o = 2 * (y * width + x);
+      const w00 = (1 - fy) * (1 - fx);
+      const w01 = (1 - fy) * fx;
+      const w10 = fy * (1 - fx);
+      const w11 = fy * fx;
+      field[o] = w00 * points[p00] + w01 * points[p00 + 2] + w10 * points[p10] + w11 * points[p10 + 2];
+      field[o + 1] = w00 * points[p00 + 1] + w01 * points[p00 + 3] + w10 * points[p10 + 1] + w11 * points[p10 + 3];
+    }
+  }
+  return field;
+}
+
+/**
+ * Grey-level dilation (max) or erosion (min) of an HWC image over the cross-shaped 3x3 neighbourhood (the pixel
+ * and its 4 neighbours; outside the image counts as background 0), in place.
+ */
+export function morphologyInPlace(
+  image: Float32Array,
+  offset: number,
+  shape: readonly number[],
+  operation: 'dilate' | 'erode',
+): void {
+  const [height, width, channels] = shape;
+  const size = height * width * channels;
+  const copy = image.slice(offset, offset + size);
+  const pick = operation === 'dilate' ? Math.max : Math.min;
+  const at = (y: number, x: number, c: number) =>
+    y < 0 || y >= height || x < 0 || x >= width ? 0 : copy[(y * width + x) * channels + c];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < channels; c++) {
+        image[offset + (y * width + x) * channels + c] = pick(
+          copy[(y * width + x) * channels + c],
+          at(y - 1, x, c),
+          at(y + 1, x, c),
+          at(y, x - 1, c),
+          at(y, x + 1, c),
+        );
+      }
     }
   }
 }

@@ -28,6 +28,12 @@ interface ResolvedOptions {
   strong: StrongAugmentation;
   /** 0 = no weight averaging. */
   weightAverageDecay: number;
+  pseudoLabelsFromAverage: boolean;
+  distributionAlignment: boolean;
+  classThresholds: boolean;
+  labelSmoothing: number;
+  weightDecay: number;
+  dropContradictedLabels: number;
 }
 
 /**
@@ -88,6 +94,36 @@ class ScheduledAdam extends tf.AdamOptimizer {
   }
 }
 
+/**
+ * Marks in `keep` (0 = drop) the labeled records whose label `model` contradicts: another class predicted with
+ * probability >= `threshold` on the unaugmented record. Returns how many are dropped.
+ */
+function contradictedLabels(
+  model: tf.LayersModel,
+  labeled: StudentTrainingData['labeled'],
+  shape: number[],
+  k: number,
+  threshold: number,
+  keep: Uint8Array,
+): number {
+  const n = labeled.labels.length;
+  const probabilities = tf.tidy(
+    () =>
+      (
+        model.predict(tf.tensor(labeled.features, [n, ...shape]), { batchSize: 256 }) as tf.Tensor2D
+      ).dataSync() as Float32Array,
+  );
+  let dropped = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probabilities[i * k + c] > probabilities[i * k + best]) best = c;
+    const contradicted = best !== labeled.labels[i] && probabilities[i * k + best] >= threshold;
+    keep[i] = contradicted ? 0 : 1;
+    if (contradicted) dropped += 1;
+  }
+  return dropped;
+}
+
 function invalid(message: string): DomainError {
   return new DomainError('VALIDATION_FAILED', `student training: ${message}`);
 }
@@ -146,7 +182,7 @@ function resolveOptions(
     method,
     epochs: options.epochs ?? defaults[method].epochs,
     batchSize: options.batchSize ?? 32,
-    learningRate: options.learningRate ?? 0.002,
+    learningRate: options.learningRate ?? (method === 'fixmatch' ? 0.004 : 0.002),
     confidenceThreshold: options.confidenceThreshold ?? 0.9,
     unlabeledRatio: options.unlabeledRatio ?? 4,
     unlabeledWeight: options.unlabeledWeight ?? 1,
@@ -154,6 +190,13 @@ function resolveOptions(
     maxShift: image ? 2 : 0,
     strong: { ...DEFAULT_STRONG_AUGMENTATION, ...options.strongAugmentation },
     weightAverageDecay: options.weightAverageDecay ?? (method === 'fixmatch' ? 0.99 : 0),
+    pseudoLabelsFromAverage:
+      options.pseudoLabelsFromAverage ?? (method === 'fixmatch' && (options.weightAverageDecay ?? 0.99) > 0),
+    distributionAlignment: options.distributionAlignment ?? method === 'fixmatch',
+    classThresholds: options.classThresholds ?? false,
+    labelSmoothing: options.labelSmoothing ?? 0,
+    weightDecay: options.weightDecay ?? 0,
+    dropContradictedLabels: options.dropContradictedLabels ?? (method === 'fixmatch' ? 0.9 : 0),
   };
   const positiveInteger = (v: number) => Number.isSafeInteger(v) && v > 0;
   const positive = (v: number) => Number.isFinite(v) && v > 0;
@@ -172,6 +215,16 @@ function resolveOptions(
   }
   if (!(resolved.weightAverageDecay >= 0 && resolved.weightAverageDecay < 1)) {
     throw invalid('weightAverageDecay must be in [0, 1)');
+  }
+  if (resolved.pseudoLabelsFromAverage && !(resolved.weightAverageDecay > 0)) {
+    throw invalid('pseudoLabelsFromAverage needs weightAverageDecay > 0');
+  }
+  if (!(resolved.dropContradictedLabels >= 0 && resolved.dropContradictedLabels <= 1)) {
+    throw invalid('dropContradictedLabels must be in [0, 1]');
+  }
+  if (!(resolved.labelSmoothing >= 0 && resolved.labelSmoothing < 1)) throw invalid('labelSmoothing must be in [0, 1)');
+  if (!(Number.isFinite(resolved.weightDecay) && resolved.weightDecay >= 0)) {
+    throw invalid('weightDecay must be a number >= 0');
   }
   return resolved;
 }
@@ -205,7 +258,7 @@ export async function trainStudent(
   const { schema, numClasses: k, labeled, unlabeled } = data;
   const image = schema.kind === 'image';
   const shape = featureShape(schema);
-  const spec = { ...studentModelSpec(schema, k, options.architecture), seed };
+  const spec = { ...studentModelSpec(schema, k, options.architecture, options.cnn), seed };
   const model = createModel(spec);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = new ScheduledAdam(config.learningRate);
@@ -227,21 +280,51 @@ export async function trainStudent(
   const weights = new Float32Array(b + unlabeledBatch);
   const weakX = new Float32Array(unlabeledBatch * size);
   const weakIndex = new Int32Array(unlabeledBatch);
+  // Distribution alignment (ReMixMatch, Berthelot et al., ICLR 2020): the weak view's class probabilities are
+  // multiplied by target / running mean of the model's predictions and renormalised before thresholding, so that
+  // the pseudo-labels do not drift towards the classes the model already favours. Target: the labeled records'
+  // class frequencies (add-one smoothed).
+  const target = new Float64Array(k).fill(1);
+  for (const c of labeled.labels) target[c] += 1;
+  const targetSum = target.reduce((x, y) => x + y, 0);
+  for (let c = 0; c < k; c++) target[c] /= targetSum;
+  const runningMean = Float64Array.from(target);
+  const aligned = new Float64Array(k);
+  // FlexMatch's class-wise thresholds (Zhang et al., NeurIPS 2021): the latest confident class of every unlabeled
+  // record (-1: none yet); class c's threshold is τ · M(β_c) with β_c = σ_c / max(max_c' σ_c', unused), σ_c the
+  // records last confidently predicted as c, and M(β) = β / (2 - β): classes the model has learned less of get a
+  // lower bar.
+  const lastConfident = new Int8Array(unlabeledCount).fill(-1);
+  const learned = new Float64Array(k);
+  let unused = unlabeledCount;
+  const thresholds = new Float64Array(k).fill(config.confidenceThreshold);
+  // Labeled records whose (possibly wrong) label the model contradicts with confidence >= dropContradictedLabels,
+  // re-checked every epoch once the unlabeled loss is on: they leave the labeled loss (weight 0) for that epoch.
+  const keep = new Uint8Array(labeledCount).fill(1);
+  let dropped = 0;
+  // Decoupled weight decay (AdamW, Loshchilov & Hutter, ICLR 2019) on the kernels, not the biases.
+  const decayed = variables.filter((v) => /kernel/.test(v.name));
   let steps = 0;
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const useUnlabeled = fixmatch && epoch > config.warmupEpochs;
+      if (config.dropContradictedLabels > 0 && useUnlabeled) {
+        dropped = contradictedLabels(average?.model ?? model, labeled, shape, k, config.dropContradictedLabels, keep);
+      }
       for (let step = 1; step <= stepsPerEpoch; step++) {
         options.signal?.throwIfAborted();
         // FixMatch's cosine decay: η · cos(7πk / 16K) (Sohn et al., NeurIPS 2020, section 3).
-        optimizer.setLearningRate(config.learningRate * Math.cos((7 * Math.PI * steps) / (16 * totalSteps)));
+        const learningRate = config.learningRate * Math.cos((7 * Math.PI * steps) / (16 * totalSteps));
+        optimizer.setLearningRate(learningRate);
         batchY.fill(0);
+        const smoothing = config.labelSmoothing;
         for (let i = 0; i < b; i++) {
           const r = labeledStream.next();
           if (image) weakViewInto(labeled.features, r * size, shape, config.maxShift, random, batchX, i * size);
           else batchX.set(labeled.features.subarray(r * size, (r + 1) * size), i * size);
-          batchY[i * k + labeled.labels[r]] = 1;
-          weights[i] = 1 / b;
+          if (smoothing > 0) batchY.fill(smoothing / k, i * k, (i + 1) * k);
+          batchY[i * k + labeled.labels[r]] = 1 - smoothing + smoothing / k;
+          weights[i] = keep[r] / b;
         }
         let rows = b;
         let pseudoLabelRate = 0;
@@ -254,14 +337,36 @@ export async function trainStudent(
           }
           const probabilities = tf.tidy(() => {
             const xs = tf.tensor(weakX, [unlabeledBatch, ...shape]);
-            return (model.predict(xs, { batchSize: unlabeledBatch }) as tf.Tensor2D).dataSync() as Float32Array;
+            const labeler = config.pseudoLabelsFromAverage && average ? average.model : model;
+            return (labeler.predict(xs, { batchSize: unlabeledBatch }) as tf.Tensor2D).dataSync() as Float32Array;
           });
+          if (config.distributionAlignment) {
+            const batchMean = new Float64Array(k);
+            for (let j = 0; j < unlabeledBatch; j++)
+              for (let c = 0; c < k; c++) batchMean[c] += probabilities[j * k + c];
+            for (let c = 0; c < k; c++) runningMean[c] = 0.99 * runningMean[c] + (0.01 * batchMean[c]) / unlabeledBatch;
+          }
           const unlabeledWeight = config.unlabeledWeight / unlabeledBatch;
           for (let j = 0; j < unlabeledBatch; j++) {
             let best = 0;
-            for (let c = 1; c < k; c++) if (probabilities[j * k + c] > probabilities[j * k + best]) best = c;
-            if (probabilities[j * k + best] < config.confidenceThreshold) continue;
+            let confidence: number;
+            if (config.distributionAlignment) {
+              let sum = 0;
+              for (let c = 0; c < k; c++) sum += aligned[c] = (probabilities[j * k + c] * target[c]) / runningMean[c];
+              for (let c = 1; c < k; c++) if (aligned[c] > aligned[best]) best = c;
+              confidence = aligned[best] / sum;
+            } else {
+              for (let c = 1; c < k; c++) if (probabilities[j * k + c] > probabilities[j * k + best]) best = c;
+              confidence = probabilities[j * k + best];
+            }
             const r = weakIndex[j];
+            if (config.classThresholds && confidence >= config.confidenceThreshold && lastConfident[r] !== best) {
+              if (lastConfident[r] < 0) unused -= 1;
+              else learned[lastConfident[r]] -= 1;
+              lastConfident[r] = best;
+              learned[best] += 1;
+            }
+            if (confidence < thresholds[best]) continue;
             if (image) strongViewInto(unlabeled, r * size, shape, config.strong, random, batchX, rows * size);
             else batchX.set(unlabeled.subarray(r * size, (r + 1) * size), rows * size);
             batchY[rows * k + best] = 1;
@@ -269,6 +374,13 @@ export async function trainStudent(
             rows += 1;
           }
           pseudoLabelRate = (rows - b) / unlabeledBatch;
+          if (config.classThresholds) {
+            const most = Math.max(unused, ...learned);
+            for (let c = 0; c < k; c++) {
+              const beta = most > 0 ? learned[c] / most : 1;
+              thresholds[c] = (config.confidenceThreshold * beta) / (2 - beta);
+            }
+          }
         }
         const loss = tf.tidy(() => {
           const xs = tf.tensor(batchX.subarray(0, rows * size), [rows, ...shape]);
@@ -282,6 +394,10 @@ export async function trainStudent(
             true,
             variables,
           );
+          if (config.weightDecay > 0) {
+            const factor = 1 - learningRate * config.weightDecay;
+            for (const v of decayed) v.assign(tf.mul(v, factor));
+          }
           return (value as tf.Scalar).dataSync()[0];
         });
         average?.update(steps);
@@ -293,6 +409,7 @@ export async function trainStudent(
           steps: stepsPerEpoch,
           loss,
           pseudoLabelRate,
+          droppedLabels: dropped,
         });
         await new Promise<void>((resolve) => setImmediate(resolve));
       }

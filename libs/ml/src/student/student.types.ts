@@ -21,6 +21,14 @@ export interface StudentTrainingData {
   unlabeled: Float32Array;
 }
 
+export interface StudentCnnOptions {
+  filters?: number[];
+  kernelSize?: number;
+  denseUnits?: number;
+  padding?: 'valid' | 'same';
+  dropout?: number;
+}
+
 export interface StudentTrainOptions {
   /** Default: 'cnn' for images, 'mlp' for tabular data. */
   architecture?: Architecture;
@@ -33,7 +41,7 @@ export interface StudentTrainOptions {
   epochs?: number;
   /** Labeled records per step. Default 32. */
   batchSize?: number;
-  /** Adam's peak step size, decayed over the run. Default 0.002. */
+  /** Adam's peak step size, decayed over the run. Default 0.004 for FixMatch, 0.002 for supervised training. */
   learningRate?: number;
   /** FixMatch's τ: a pseudo-label counts only where the weak view's top probability reaches it. Default 0.9. */
   confidenceThreshold?: number;
@@ -48,6 +56,27 @@ export interface StudentTrainOptions {
    * 0.99 for FixMatch, 0 for supervised training.
    */
   weightAverageDecay?: number;
+  /**
+   * FixMatch: pseudo-label with the weight average (a mean teacher) instead of the current model. Default true when
+   * there is a weight average (FixMatch's default).
+   */
+  pseudoLabelsFromAverage?: boolean;
+  /** FixMatch: FlexMatch's class-wise thresholds, lower for the classes learned less so far. Default false. */
+  classThresholds?: boolean;
+  /** FixMatch: distribution alignment of the pseudo-label probabilities (ReMixMatch). Default true for FixMatch. */
+  distributionAlignment?: boolean;
+  /**
+   * FixMatch: from the first epoch with the unlabeled loss, every epoch, labeled records whose label the model
+   * (the weight average when there is one) contradicts with at least this confidence leave the labeled loss for
+   * that epoch: the released labels may be wrong. 0 = off. Default 0.9 for FixMatch, 0 otherwise.
+   */
+  dropContradictedLabels?: number;
+  /** Label smoothing ε of the labeled records' targets (they may be wrong). Default 0. */
+  labelSmoothing?: number;
+  /** Decoupled weight decay of the kernels per unit step size (AdamW: w -= η · decay · w). Default 0. */
+  weightDecay?: number;
+  /** CNN students: overrides of the architecture (filters, kernel size, dense units, padding, dropout). */
+  cnn?: StudentCnnOptions;
   /** Images, FixMatch: overrides of the strong view's distortions. */
   strongAugmentation?: Partial<StrongAugmentation>;
   /** Defaults for everything above: 'quick' ≈ 1 min, 'full' ≈ ≤ 5 min on MNIST (WASM, 2 cores). Default 'full'. */
@@ -75,6 +104,8 @@ export interface StudentProgress {
   loss: number;
   /** Fraction of this step's unlabeled records whose pseudo-label passed the threshold (0 when none are used). */
   pseudoLabelRate: number;
+  /** Labeled records currently left out of the labeled loss (dropContradictedLabels). */
+  droppedLabels: number;
 }
 
 export interface StudentTrainResult {
