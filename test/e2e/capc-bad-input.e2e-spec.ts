@@ -76,6 +76,19 @@ describe('confidential mode (capc) refuses bad input', () => {
   const batchStatus = async (batchId: string) =>
     (await db.query(`SELECT status, error_code FROM capc_batch WHERE id = $1`, [batchId])).rows[0];
 
+  /** No batch of the job is live (refused ones are failed for good) and nothing of it was charged. */
+  const expectNothingLiveOrCharged = async () => {
+    const live = await db.query(`SELECT count(*) AS n FROM capc_batch WHERE job_id = $1 AND status <> 'failed'`, [
+      jobId,
+    ]);
+    expect(live.rows[0].n).toBe('0');
+    const charged = await db.query(
+      `SELECT count(*) AS n FROM ledger_entry l JOIN query q ON q.id = l.query_id WHERE q.job_id = $1`,
+      [jobId],
+    );
+    expect(charged.rows[0].n).toBe('0');
+  };
+
   it('refuses NaN and wrong-dimension records in the client library, before anything is sent', async () => {
     const before = await jobCount();
     const nan = new Float32Array(784).fill(Number.NaN);
@@ -201,15 +214,7 @@ describe('confidential mode (capc) refuses bad input', () => {
       code: 'VALIDATION_FAILED',
     });
     // Refused batches that reached the teachers are failed for good; no query left pending-with-a-batch.
-    const live = await db.query(`SELECT count(*) AS n FROM capc_batch WHERE job_id = $1 AND status <> 'failed'`, [
-      jobId,
-    ]);
-    expect(live.rows[0].n).toBe('0');
-    const charged = await db.query(
-      `SELECT count(*) AS n FROM ledger_entry l JOIN query q ON q.id = l.query_id WHERE q.job_id = $1`,
-      [jobId],
-    );
-    expect(charged.rows[0].n).toBe('0');
+    await expectNothingLiveOrCharged();
   });
 
   it('refuses malformed framed (binary) bodies at the api and at a teacher service; nothing is half-stored', async () => {
@@ -296,16 +301,7 @@ describe('confidential mode (capc) refuses bad input', () => {
       status: 400,
       code: 'MALFORMED_REQUEST',
     });
-    // Nothing live, nothing charged.
-    const live = await db.query(`SELECT count(*) AS n FROM capc_batch WHERE job_id = $1 AND status <> 'failed'`, [
-      jobId,
-    ]);
-    expect(live.rows[0].n).toBe('0');
-    const charged = await db.query(
-      `SELECT count(*) AS n FROM ledger_entry l JOIN query q ON q.id = l.query_id WHERE q.job_id = $1`,
-      [jobId],
-    );
-    expect(charged.rows[0].n).toBe('0');
+    await expectNothingLiveOrCharged();
   });
 
   it('refuses replayed batches, replayed, out-of-order and corrupted argmax rounds, and bad share sums', async () => {

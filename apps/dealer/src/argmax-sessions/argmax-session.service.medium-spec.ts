@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createLogger, DomainError, loadConfig, type Principal } from '@conclave/common';
+import { createLogger, DomainError, loadConfig, type Principal, domainErrorOf } from '@conclave/common';
 import {
   ArgmaxParty,
   decodeCorrelationBatch,
@@ -19,16 +19,6 @@ import type { CreateArgmaxSessionDto } from './dto/argmax-session.dto.js';
 
 const T = 1073692673; // the BFV plain modulus of libs/crypto's parameter sets
 const ENGINE = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
 
 async function readAll(batch: CorrelationBatchStream): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
@@ -104,7 +94,7 @@ describe(`ArgmaxSessionService (the dealer, ${ENGINE})`, () => {
       createdAt: session.createdAt,
     });
     expect(JSON.stringify(status)).not.toContain('seed');
-    expect((await failure(service.status(randomUUID()))).code).toBe('NOT_FOUND');
+    expect((await domainErrorOf(service.status(randomUUID()))).code).toBe('NOT_FOUND');
   });
 
   it('answers the same request with the same session (idempotent), also when two arrive at once', async () => {
@@ -132,21 +122,21 @@ describe(`ArgmaxSessionService (the dealer, ${ENGINE})`, () => {
       { parties: [request.parties[0], randomUUID()] },
     ];
     for (const variant of variants) {
-      expect((await failure(service.create({ ...request, ...variant }, guardian))).code).toBe('SESSION_CONFLICT');
+      expect((await domainErrorOf(service.create({ ...request, ...variant }, guardian))).code).toBe('SESSION_CONFLICT');
     }
     expect((await service.create(request, guardian)).session).toEqual(session);
   });
 
   it('refuses more correlations than DEALER_MAX_SESSION_COUNT, and batches above DEALER_MAX_BATCH_BYTES', async () => {
-    const tooMany = await failure(service.create(newRequest({ count: 1001 }).request, guardian));
+    const tooMany = await domainErrorOf(service.create(newRequest({ count: 1001 }).request, guardian));
     expect(tooMany.code).toBe('VALIDATION_FAILED');
     expect(tooMany.details).toMatchObject({ fields: [{ field: 'count' }] });
     // 256 classes: ~33 MB per correlation for party 1, so 3 exceed the 64 MiB of this configuration.
-    const tooLarge = await failure(service.create(newRequest({ classes: 256, count: 3 }).request, guardian));
+    const tooLarge = await domainErrorOf(service.create(newRequest({ classes: 256, count: 3 }).request, guardian));
     expect(tooLarge.code).toBe('VALIDATION_FAILED');
     expect(tooLarge.details).toMatchObject({ fields: [{ field: 'count' }] });
     const { request } = newRequest({ count: 1001 });
-    expect((await failure(service.status(request.id))).code).toBe('NOT_FOUND');
+    expect((await domainErrorOf(service.status(request.id))).code).toBe('NOT_FOUND');
   });
 
   it('hands each party its half once; the halves agree (the secure argmax is right) and the seed is erased', async () => {
@@ -197,11 +187,11 @@ describe(`ArgmaxSessionService (the dealer, ${ENGINE})`, () => {
     const { request, querier, teacher } = newRequest();
     await service.create(request, guardian);
     await readAll(await service.takeHalf(request.id, 0, querier));
-    expect((await failure(service.takeHalf(request.id, 0, querier))).code).toBe('CORRELATION_CONSUMED');
+    expect((await domainErrorOf(service.takeHalf(request.id, 0, querier))).code).toBe('CORRELATION_CONSUMED');
 
     const abandoned = await service.takeHalf(request.id, 1, teacher);
     await abandoned.chunks.return(undefined); // the client went away before the first byte
-    expect((await failure(service.takeHalf(request.id, 1, teacher))).code).toBe('CORRELATION_CONSUMED');
+    expect((await domainErrorOf(service.takeHalf(request.id, 1, teacher))).code).toBe('CORRELATION_CONSUMED');
     expect((await seedOf(request.id)).seed).toBeNull();
   });
 
@@ -214,9 +204,9 @@ describe(`ArgmaxSessionService (the dealer, ${ENGINE})`, () => {
       service.takeHalf(request.id, 0, principal('querying-party', null)),
       service.takeHalf(request.id, 1, principal('teacher', randomUUID())),
     ];
-    for (const refused of refusals) expect((await failure(refused)).code).toBe('FORBIDDEN');
+    for (const refused of refusals) expect((await domainErrorOf(refused)).code).toBe('FORBIDDEN');
     expect((await service.status(request.id)).consumed).toEqual([false, false]);
-    expect((await failure(service.takeHalf(randomUUID(), 0, querier))).code).toBe('NOT_FOUND');
+    expect((await domainErrorOf(service.takeHalf(randomUUID(), 0, querier))).code).toBe('NOT_FOUND');
   });
 
   it('lets exactly one of several concurrent fetches of the same half through', async () => {

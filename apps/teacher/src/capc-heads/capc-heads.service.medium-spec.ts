@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createLogger, DomainError, type Principal } from '@conclave/common';
+import { createLogger, type Principal, domainErrorOf } from '@conclave/common';
 import {
   CapcHeadRepository,
   createTestDatabase,
@@ -23,16 +23,6 @@ import { TrainingRunner } from '../training/training.runner.js';
 import { TrainingService } from '../training/training.service.js';
 import { TeacherModelCache } from '../votes/teacher-model.cache.js';
 import { CapcHeadsService } from './capc-heads.service.js';
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
 
 const OWNER: Principal = { keyId: '00000000-0000-4000-8000-00000000000b', role: 'admin', partyId: null, label: 'o' };
 
@@ -164,7 +154,7 @@ describe('confidential-mode heads: fitted with the teachers, read back, discarde
     await db.dataSource.query(
       "UPDATE capc_head SET parameters = set_byte(parameters, 0, get_byte(parameters, 0) # 1) WHERE kind = 'linear' AND extractor_id = 'tabular-clip8-v1/2'",
     );
-    expect((await failure(heads.headsFor(tabular))).code).toBe('INTERNAL');
+    expect((await domainErrorOf(heads.headsFor(tabular))).code).toBe('INTERNAL');
   });
 
   it('deletes the heads with the models on discard, and stores none for a discarded partition', async () => {
@@ -178,7 +168,7 @@ describe('confidential-mode heads: fitted with the teachers, read back, discarde
     );
     expect(rows[0].n).toBe(0);
     const data = await loadMnist({ split: 'train', offset: 0, count: 20 });
-    expect((await failure(heads.fitPartition({ partitionId: first!.id }, data, MNIST_SCHEMA))).code).toBe(
+    expect((await domainErrorOf(heads.fitPartition({ partitionId: first!.id }, data, MNIST_SCHEMA))).code).toBe(
       'TEACHER_DISCARDED',
     );
     // The other dataset keeps its heads; a repeated discard is harmless.

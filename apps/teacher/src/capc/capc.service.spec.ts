@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { createLogger, DomainError, loadConfig } from '@conclave/common';
+import { createLogger, loadConfig, domainErrorOf } from '@conclave/common';
 import { encodeCapcFrames, type CapcFramedEvaluateRequestHeader } from '@conclave/contracts';
 import {
   ArgmaxParty,
@@ -40,16 +40,6 @@ const heads: CapcHead[] = Array.from({ length: PARTITIONS }, (_, p) => ({
   bias: Float32Array.from({ length: CLASSES }, () => rng.randomBelow(201) / 100 - 1),
   contentHash: `head-${p}`,
 }));
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('CapcService (teacher, confidential mode): framed bodies, halves prefetched, rounds', () => {
   let context: HeContext;
@@ -209,9 +199,9 @@ describe('CapcService (teacher, confidential mode): framed bodies, halves prefet
     expect(Array.from(histograms)).toEqual(plaintextHistograms());
     expect(fetched.filter((id) => id === sessionId)).toHaveLength(1);
     // The session is over: no further round, no prepare.
-    expect((await failure(service.roundFramed(sessionId, 1, encodeCapcFrames({}, [new Uint8Array(4)])))).code).toBe(
-      'NOT_FOUND',
-    );
+    expect(
+      (await domainErrorOf(service.roundFramed(sessionId, 1, encodeCapcFrames({}, [new Uint8Array(4)])))).code,
+    ).toBe('NOT_FOUND');
     expect(() => service.prepareSession(sessionId)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
 
@@ -230,7 +220,7 @@ describe('CapcService (teacher, confidential mode): framed bodies, halves prefet
     );
     await service.roundFramed(sessionId, 1, encodeCapcFrames({}, [first]));
     expect(fetched.filter((id) => id === sessionId)).toHaveLength(1);
-    expect((await failure(service.roundFramed(sessionId, 1, encodeCapcFrames({}, [first])))).code).toBe(
+    expect((await domainErrorOf(service.roundFramed(sessionId, 1, encodeCapcFrames({}, [first])))).code).toBe(
       'PROTOCOL_OUT_OF_ORDER',
     );
     expect(() => service.prepareSession(sessionId)).toThrow(expect.objectContaining({ code: 'PROTOCOL_OUT_OF_ORDER' }));
@@ -242,18 +232,18 @@ describe('CapcService (teacher, confidential mode): framed bodies, halves prefet
     dealerRefuses = true;
     expect(service.prepareSession(sessionId)).toEqual({ sessionId });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const refused = await failure(service.roundFramed(sessionId, 1, encodeCapcFrames({}, [new Uint8Array(8)])));
+    const refused = await domainErrorOf(service.roundFramed(sessionId, 1, encodeCapcFrames({}, [new Uint8Array(8)])));
     expect(refused.code).toBe('CORRELATION_CONSUMED');
-    expect((await failure(service.roundFramed(sessionId, 2, encodeCapcFrames({}, [new Uint8Array(8)])))).code).toBe(
-      'NOT_FOUND',
-    );
+    expect(
+      (await domainErrorOf(service.roundFramed(sessionId, 2, encodeCapcFrames({}, [new Uint8Array(8)])))).code,
+    ).toBe('NOT_FOUND');
   });
 
   it('refuses malformed framed bodies with codes, before any work', async () => {
-    expect((await failure(service.evaluateFramed(new Uint8Array(10)))).code).toBe('MALFORMED_REQUEST');
+    expect((await domainErrorOf(service.evaluateFramed(new Uint8Array(10)))).code).toBe('MALFORMED_REQUEST');
     const unknownField = encodeCapcFrames({ sessionId: randomUUID(), surprise: 1 }, [new Uint8Array(1)]);
-    expect((await failure(service.evaluateFramed(unknownField))).code).toBe('VALIDATION_FAILED');
-    expect((await failure(service.roundFramed(randomUUID(), 1, encodeCapcFrames({ x: 1 }, [])))).code).toBe(
+    expect((await domainErrorOf(service.evaluateFramed(unknownField))).code).toBe('VALIDATION_FAILED');
+    expect((await domainErrorOf(service.roundFramed(randomUUID(), 1, encodeCapcFrames({ x: 1 }, [])))).code).toBe(
       'INVALID_PROTOCOL_MESSAGE',
     );
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PNG } from 'pngjs';
-import { DomainError, loadConfig } from '@conclave/common';
+import { loadConfig, domainErrorOf } from '@conclave/common';
 import {
   createTestDatabase,
   DiscardRepository,
@@ -14,16 +14,6 @@ import { idxFilesOf, multipartBody, uploadOf } from '../testing/upload-source.te
 import { PartitionService } from './partition.service.js';
 
 const CSV_HEADER = 'age,pressure,outcome\n';
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('PartitionService (loading private records)', () => {
   let db: TestDatabase;
@@ -66,7 +56,7 @@ describe('PartitionService (loading private records)', () => {
     const p = await newPartition();
     // More rows than one insert batch: the first batches were written before the bad row arrived.
     const good = Array.from({ length: 1500 }, (_, i) => `${i},${i + 1},${i % 3}`).join('\n');
-    const error = await failure(
+    const error = await domainErrorOf(
       service.upload(dataset, p.name, uploadOf(`${CSV_HEADER}${good}\n41,secret-417,2\n`, 'text/csv', 512)),
     );
     expect(error.code).toBe('VALIDATION_FAILED');
@@ -83,7 +73,7 @@ describe('PartitionService (loading private records)', () => {
     const p = await newPartition();
     const lines = Array.from({ length: 700 }, (_, i) => JSON.stringify({ age: i, pressure: 2 * i, outcome: i % 3 }));
     const bad = [...lines, JSON.stringify({ age: 1, pressure: 2, outcome: 7 })].join('\n');
-    const error = await failure(service.upload(dataset, p.name, uploadOf(bad, 'application/x-ndjson', 700)));
+    const error = await domainErrorOf(service.upload(dataset, p.name, uploadOf(bad, 'application/x-ndjson', 700)));
     expect(error.code).toBe('VALIDATION_FAILED');
     expect(error.details).toMatchObject({ row: 701, field: 'outcome' });
     expect(await stored(p.id)).toBe(0);
@@ -102,38 +92,40 @@ describe('PartitionService (loading private records)', () => {
     const p = await newPartition();
     const rows = Array.from({ length: 9000 }, (_, i) => `${i},${i},${i % 3}`).join('\n');
     expect(rows.length).toBeGreaterThan(64 * 1024);
-    const streamed = await failure(service.upload(dataset, p.name, uploadOf(`${CSV_HEADER}${rows}`, 'text/csv')));
+    const streamed = await domainErrorOf(service.upload(dataset, p.name, uploadOf(`${CSV_HEADER}${rows}`, 'text/csv')));
     expect(streamed.code).toBe('PAYLOAD_TOO_LARGE');
     expect(await stored(p.id)).toBe(0);
     const declared = uploadOf('x', 'text/csv');
     declared.headers['content-length'] = String(10 * 1024 * 1024);
-    expect((await failure(service.upload(dataset, p.name, declared))).code).toBe('PAYLOAD_TOO_LARGE');
+    expect((await domainErrorOf(service.upload(dataset, p.name, declared))).code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('refuses unsupported media types, empty uploads and unknown partitions', async () => {
     const p = await newPartition();
-    expect((await failure(service.upload(dataset, p.name, uploadOf('a', 'text/plain')))).code).toBe(
+    expect((await domainErrorOf(service.upload(dataset, p.name, uploadOf('a', 'text/plain')))).code).toBe(
       'UNSUPPORTED_MEDIA_TYPE',
     );
-    expect((await failure(service.upload(dataset, p.name, uploadOf(CSV_HEADER, 'text/csv')))).code).toBe(
+    expect((await domainErrorOf(service.upload(dataset, p.name, uploadOf(CSV_HEADER, 'text/csv')))).code).toBe(
       'VALIDATION_FAILED',
     );
-    expect((await failure(service.upload(dataset, 'nope', uploadOf(CSV_HEADER, 'text/csv')))).code).toBe(
+    expect((await domainErrorOf(service.upload(dataset, 'nope', uploadOf(CSV_HEADER, 'text/csv')))).code).toBe(
       'PARTITION_NOT_FOUND',
     );
     const multipart = multipartBody([{ name: 'labels', data: '[]' }]);
-    expect((await failure(service.upload(dataset, p.name, uploadOf(multipart.body, multipart.contentType)))).code).toBe(
-      'VALIDATION_FAILED',
-    );
+    expect(
+      (await domainErrorOf(service.upload(dataset, p.name, uploadOf(multipart.body, multipart.contentType)))).code,
+    ).toBe('VALIDATION_FAILED');
   });
 
   it('requires a label, and one schema per dataset', async () => {
     const { label: _label, ...unlabeled } = TEST_TABULAR_SCHEMA;
-    expect((await failure(newPartition(unlabeled))).code).toBe('VALIDATION_FAILED');
-    expect((await failure(newPartition({ kind: 'tabular', features: 'x' }))).code).toBe('VALIDATION_FAILED');
+    expect((await domainErrorOf(newPartition(unlabeled))).code).toBe('VALIDATION_FAILED');
+    expect((await domainErrorOf(newPartition({ kind: 'tabular', features: 'x' }))).code).toBe('VALIDATION_FAILED');
     await newPartition();
-    expect((await failure(newPartition(MNIST_SCHEMA as unknown as Record<string, unknown>))).code).toBe('CONFLICT');
-    expect((await failure(newPartition(TEST_TABULAR_SCHEMA, 'p-1'))).code).toBe('CONFLICT');
+    expect((await domainErrorOf(newPartition(MNIST_SCHEMA as unknown as Record<string, unknown>))).code).toBe(
+      'CONFLICT',
+    );
+    expect((await domainErrorOf(newPartition(TEST_TABULAR_SCHEMA, 'p-1'))).code).toBe('CONFLICT');
   });
 
   describe('images', () => {
@@ -168,7 +160,7 @@ describe('PartitionService (loading private records)', () => {
         { name: 'labels', filename: 'l', data: labels },
         { name: 'images', filename: 'i', data: pixels.subarray(0, pixels.length - 100) },
       ]);
-      const error = await failure(
+      const error = await domainErrorOf(
         imageService.upload(images, p.name, uploadOf(truncated.body, truncated.contentType), 'idx'),
       );
       expect(error.code).toBe('VALIDATION_FAILED');
@@ -178,7 +170,8 @@ describe('PartitionService (loading private records)', () => {
         { name: 'labels', filename: 'l', data: labels },
       ]);
       expect(
-        (await failure(imageService.upload(images, p.name, uploadOf(swapped.body, swapped.contentType), 'idx'))).code,
+        (await domainErrorOf(imageService.upload(images, p.name, uploadOf(swapped.body, swapped.contentType), 'idx')))
+          .code,
       ).toBe('VALIDATION_FAILED');
       expect(await stored(p.id)).toBe(0);
     });
@@ -208,7 +201,7 @@ describe('PartitionService (loading private records)', () => {
         { name: 'labels', data: JSON.stringify([1, 2]) },
         ...pngs.map((data, i) => ({ name: 'image', filename: `${i}.png`, data })),
       ]);
-      const error = await failure(
+      const error = await domainErrorOf(
         imageService.upload(images, p.name, uploadOf(tooFew.body, tooFew.contentType), 'png'),
       );
       expect(error.code).toBe('VALIDATION_FAILED');
@@ -223,7 +216,7 @@ describe('PartitionService (loading private records)', () => {
       { datasetName: dataset },
       { deleteData: false, reason: null, requestedBy: null },
     );
-    const error = await failure(service.upload(dataset, p.name, uploadOf(`${CSV_HEADER}1,2,0\n`, 'text/csv')));
+    const error = await domainErrorOf(service.upload(dataset, p.name, uploadOf(`${CSV_HEADER}1,2,0\n`, 'text/csv')));
     expect(error.code).toBe('TEACHER_DISCARDED');
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { createLogger, DomainError, type Principal } from '@conclave/common';
+import { createLogger, type Principal, domainErrorOf } from '@conclave/common';
 import { encodeFeatures, MAX_VOTE_BATCH } from '@conclave/contracts';
 import {
   createTestDatabase,
@@ -18,16 +18,6 @@ import { TrainingService } from '../training/training.service.js';
 import { VoteRequestDto } from './dto/vote.dto.js';
 import { TeacherModelCache } from './teacher-model.cache.js';
 import { VoteService } from './vote.service.js';
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
 
 const GUARDIAN: Principal = {
   keyId: '00000000-0000-4000-8000-00000000000a',
@@ -92,20 +82,20 @@ describe('teachers: training, votes and discard', () => {
   });
 
   it('refuses votes before any teacher is trained (409), and training options that do not fit the data', async () => {
-    expect((await failure(votes.vote(request(2)))).code).toBe('CONFLICT');
-    expect((await failure(votes.vote(request(2, { dataset: 'unknown' })))).code).toBe('NOT_FOUND');
+    expect((await domainErrorOf(votes.vote(request(2)))).code).toBe('CONFLICT');
+    expect((await domainErrorOf(votes.vote(request(2, { dataset: 'unknown' })))).code).toBe('NOT_FOUND');
     const tabular = await factory.newPartition();
-    expect((await failure(training.start(tabular.datasetName, { architecture: 'cnn' }))).code).toBe(
+    expect((await domainErrorOf(training.start(tabular.datasetName, { architecture: 'cnn' }))).code).toBe(
       'VALIDATION_FAILED',
     );
-    expect((await failure(training.start(tabular.datasetName, {}))).code).toBe('CONFLICT');
-    expect((await failure(training.start('nothing-here', {}))).code).toBe('NOT_FOUND');
+    expect((await domainErrorOf(training.start(tabular.datasetName, {}))).code).toBe('CONFLICT');
+    expect((await domainErrorOf(training.start('nothing-here', {}))).code).toBe('NOT_FOUND');
   });
 
   it('trains one teacher per partition in the background and reports progress', async () => {
     const started = await training.start(dataset, { architecture: 'mlp', epochs: 2, seed: 7 });
     expect(started.job).toMatchObject({ state: expect.stringMatching(/queued|running/), partitions: 2 });
-    expect((await failure(training.start(dataset, { architecture: 'mlp' }))).code).toBe('CONFLICT');
+    expect((await domainErrorOf(training.start(dataset, { architecture: 'mlp' }))).code).toBe('CONFLICT');
     await runner.whenIdle();
     const status = await training.status(dataset);
     expect(status.job).toMatchObject({ state: 'completed', completed: 2, failed: 0 });
@@ -166,7 +156,7 @@ describe('teachers: training, votes and discard', () => {
       ...base,
       queries: base.queries.map((q, i) => (i === 1 ? { ...q, features: encodeFeatures(new Float32Array(783)) } : q)),
     };
-    const error = await failure(votes.vote(short));
+    const error = await domainErrorOf(votes.vote(short));
     expect(error).toMatchObject({ code: 'VALIDATION_FAILED', details: { query: 1 } });
     const nan = new Float32Array(784);
     nan[5] = Number.NaN;
@@ -174,11 +164,20 @@ describe('teachers: training, votes and discard', () => {
       ...base,
       queries: base.queries.map((q, i) => (i === 2 ? { ...q, features: encodeFeatures(nan) } : q)),
     };
-    expect(await failure(votes.vote(withNaN))).toMatchObject({ code: 'VALIDATION_FAILED', details: { query: 2 } });
+    expect(await domainErrorOf(votes.vote(withNaN))).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { query: 2 },
+    });
     const notBase64 = { ...base, queries: [{ queryId: 'x', features: '!!not base64!!' }] };
-    expect(await failure(votes.vote(notBase64))).toMatchObject({ code: 'VALIDATION_FAILED', details: { query: 0 } });
+    expect(await domainErrorOf(votes.vote(notBase64))).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { query: 0 },
+    });
     const repeated = { ...base, queries: [base.queries[0]!, base.queries[0]!] };
-    expect(await failure(votes.vote(repeated))).toMatchObject({ code: 'VALIDATION_FAILED', details: { query: 1 } });
+    expect(await domainErrorOf(votes.vote(repeated))).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { query: 1 },
+    });
 
     const tooMany = plainToInstance(VoteRequestDto, {
       dataset,
@@ -238,8 +237,8 @@ describe('teachers: training, votes and discard', () => {
       'SELECT count(*)::text AS n FROM teacher_model WHERE weights IS NOT NULL OR topology IS NOT NULL',
     );
     expect(weights[0]!.n).toBe('0');
-    expect((await failure(votes.vote(request(2)))).code).toBe('TEACHER_DISCARDED');
-    expect((await failure(training.start(dataset, {}))).code).toBe('TEACHER_DISCARDED');
+    expect((await domainErrorOf(votes.vote(request(2)))).code).toBe('TEACHER_DISCARDED');
+    expect((await domainErrorOf(training.start(dataset, {}))).code).toBe('TEACHER_DISCARDED');
 
     const p = (await partitions.list({ datasetName: dataset }))[0]!;
     expect(await partitions.countRecords({ partitionId: p.id })).toBe(150);
@@ -247,6 +246,6 @@ describe('teachers: training, votes and discard', () => {
     expect(second).toMatchObject({ modelsDeleted: 0, dataDeleted: true });
     expect(await partitions.countRecords({ partitionId: p.id })).toBe(0);
     expect((await discard.list()).map((d) => d.id)).toEqual([second.id, record.id]);
-    expect((await failure(discard.discard('unknown', {}, GUARDIAN))).code).toBe('NOT_FOUND');
+    expect((await domainErrorOf(discard.discard('unknown', {}, GUARDIAN))).code).toBe('NOT_FOUND');
   });
 });

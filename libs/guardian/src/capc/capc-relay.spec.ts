@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { createLogger, DomainError } from '@conclave/common';
+import { createLogger, domainErrorOf } from '@conclave/common';
 import { decodeCapcFrames, encodeCapcFrames, encodeU32 } from '@conclave/contracts';
 import { BFV_8192, heParametersToJson } from '@conclave/crypto';
 import type {
@@ -26,16 +26,6 @@ const teachers = ['a', 'b'].map((id) => ({
   guardianApiKey: `ck_${id}`,
 }));
 const sessions = teachers.map(() => randomUUID());
-
-async function failure(promise: Promise<unknown>): Promise<DomainError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError');
-}
 
 /**
  * The relay's rounds against strict repository mocks and teacher services answered in memory (fetch stubbed): what a
@@ -182,10 +172,10 @@ describe('CapcRelay rounds (the coordinator, confidential mode)', () => {
       encodeCapcFrames({ teachers: teachers.map((t) => t.partyId) }, [Uint8Array.of(1), new Uint8Array(0)]),
     ];
     for (const body of bad) {
-      const refused = await failure(relay.relayFramedRound(party, jobId, batchId, 4, body));
+      const refused = await domainErrorOf(relay.relayFramedRound(party, jobId, batchId, 4, body));
       expect(refused.code).toBe('INVALID_PROTOCOL_MESSAGE');
     }
-    expect((await failure(relay.relayFramedRound(party, jobId, batchId, 4, new Uint8Array(5)))).code).toBe(
+    expect((await domainErrorOf(relay.relayFramedRound(party, jobId, batchId, 4, new Uint8Array(5)))).code).toBe(
       'MALFORMED_REQUEST',
     );
     expect(calls).not.toContain('capc.claimRound');
@@ -195,7 +185,7 @@ describe('CapcRelay rounds (the coordinator, confidential mode)', () => {
   it('refuses a replayed or out-of-order round (409) without relaying it', async () => {
     claim = false;
     try {
-      const refused = await failure(framedRound(2));
+      const refused = await domainErrorOf(framedRound(2));
       expect(refused.code).toBe('PROTOCOL_OUT_OF_ORDER');
       expect(teacherRequests).toHaveLength(0);
     } finally {
