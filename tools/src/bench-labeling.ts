@@ -53,7 +53,6 @@ const SIGMA = 40;
 const EPSILON_LIMIT = 100; // the api's largest budget: far more than N <= 10,000 queries at sigma = 40 spend
 const DELTA = 1e-5;
 const DEFAULT_BATCH = 256; // the aggregator's LABELING_BATCH_SIZE default (apps/aggregator/src/aggregator.env.ts)
-const DEFAULT_EDGE_BATCH = 64; // its LABELING_EDGE_BATCH_SIZE default
 const GOAL = 0.2;
 const JOB_POLL_MS = 100; // how often the job's row is read; its end is taken from the row, not from the poll
 const DATASET = 'mnist';
@@ -308,7 +307,7 @@ async function main(): Promise<void> {
   );
   const load = { start: loadavgNow(), afterJobs: [] as number[] };
   log(
-    `${S} teacher services x ${P} partitions = ${teachers} teachers (${PER_PARTITION} MNIST images each), ${N} queries, guardian batch ${B}${options.batchSizeSet ? ' (LABELING_BATCH_SIZE)' : ' (default)'}, first and last batch ${options.edgeBatchSize ?? DEFAULT_EDGE_BATCH}${options.edgeBatchSize !== null ? ' (LABELING_EDGE_BATCH_SIZE)' : ' (default)'}, GNMax sigma ${SIGMA}`,
+    `${S} teacher services x ${P} partitions = ${teachers} teachers (${PER_PARTITION} MNIST images each), ${N} queries, guardian batch ${B}${options.batchSizeSet ? ' (LABELING_BATCH_SIZE)' : ' (default)'}, first and last batch ${Math.min(options.edgeBatchSize ?? B, B)}${options.edgeBatchSize !== null ? ' (LABELING_EDGE_BATCH_SIZE)' : ' (default)'}, GNMax sigma ${SIGMA}`,
   );
   log(`machine: ${machine}; load average ${load.start.join(' ')}; free memory ${round(freemem() / 2 ** 30, 1)} GiB`);
 
@@ -684,7 +683,7 @@ async function main(): Promise<void> {
 
       const lines = [
         '',
-        `setting: ${S} teacher services x ${P} partitions = ${teachers} MLP teachers (${PER_PARTITION} images each, ${options.epochs} epochs), ${N} MNIST test queries, guardian batch ${B} (first and last ${options.edgeBatchSize ?? DEFAULT_EDGE_BATCH}), GNMax sigma ${SIGMA}, embedded database, TensorFlow.js ${pool.backend}`,
+        `setting: ${S} teacher services x ${P} partitions = ${teachers} MLP teachers (${PER_PARTITION} images each, ${options.epochs} epochs), ${N} MNIST test queries, guardian batch ${B} (first and last ${Math.min(options.edgeBatchSize ?? B, B)}), GNMax sigma ${SIGMA}, embedded database, TensorFlow.js ${pool.backend}`,
         `steps: boot ${steps.bootSec} s, load ${steps.loadSec} s (${teachers * PER_PARTITION} images), train ${steps.trainSec} s, setup ${steps.setupSec} s, warm-up ${steps.warmupSec} s, ${options.jobs} jobs and the bounds ${steps.measurementsSec} s`,
         `end to end (job created -> completed: api, pg-boss, guardian, teachers over HTTP, database, accounting): runs ${runsOf(jobRuns)} s -> best ${best.seconds} s = ${queriesPerSec.toFixed(1)} queries/s`,
         `  in the best run: pg-boss pickup ${fmt(t.pickupSec)} s; first batch charged ${fmt(t.firstChargeSec)} s after creation; first -> last batch charged ${fmt(t.chargeSpanSec)} s; last batch charged -> completed ${fmt(t.completionSec)} s (the poll saw it ${fmt(best.polledSeconds - best.seconds)} s later)`,
@@ -713,7 +712,7 @@ async function main(): Promise<void> {
         partitionsPerService: P,
         queries: N,
         batchSize: B,
-        edgeBatchSize: options.edgeBatchSize ?? DEFAULT_EDGE_BATCH,
+        edgeBatchSize: Math.min(options.edgeBatchSize ?? B, B),
         sigma: SIGMA,
         epochs: options.epochs,
         backend: pool.backend,
@@ -738,9 +737,9 @@ async function main(): Promise<void> {
           `Command: \`${command}\` (from the repository root)  `,
           `Date: ${new Date().toISOString()}  `,
           `Machine: ${machine}  `,
-          `Load average (1/5/15 min): ${load.start.join(' ')} at the start; ${jobRuns.map((r) => r.load.join(' ')).join('; ')} before the jobs; ${load.afterJobs.join(' ')} at the end. A shared machine (a CI run alongside): absolute figures are noisy; the ratios are measured in the same run.`,
+          `Load average (1/5/15 min): ${load.start.join(' ')} at the start; ${jobRuns.map((r) => r.load.join(' ')).join('; ')} before the jobs; ${load.afterJobs.join(' ')} at the end. A shared 2-core machine: absolute figures are noisy; the ratios are measured in the same run.`,
           '',
-          `Setting: ${S} teacher services × ${P} partitions = ${teachers} MLP teachers (784-128-10, ${PER_PARTITION} MNIST training images each, ${options.epochs} epochs), ${N} MNIST test images as queries (IDX upload), GNMax σ = ${SIGMA}, guardian batch ${B} (a job’s first and last: ${options.edgeBatchSize ?? DEFAULT_EDGE_BATCH}; the bound’s batches are all ${B}), embedded database (PGlite), TensorFlow.js ${pool.backend}.`,
+          `Setting: ${S} teacher services × ${P} partitions = ${teachers} MLP teachers (784-128-10, ${PER_PARTITION} MNIST training images each, ${options.epochs} epochs), ${N} MNIST test images as queries (IDX upload), GNMax σ = ${SIGMA}, guardian batch ${B} (a job’s first and last: ${Math.min(options.edgeBatchSize ?? B, B)}; the bound’s batches are all ${B}), embedded database (PGlite), TensorFlow.js ${pool.backend}.`,
           '',
           '| measure | runs | best |',
           '|---|---|---|',

@@ -19,7 +19,7 @@ import type { CollectedVotes, PackedVoteBatch, VoteCollector } from './vote-coll
 
 export interface LabelingRunnerOptions {
   batchSize?: number;
-  /** Size of the job's first and last batch (default 64, at most batchSize); see `BatchPlan`. */
+  /** Size of the job's first and last batch (default and at most batchSize); see `BatchPlan`. */
   edgeBatchSize?: number;
 }
 
@@ -114,7 +114,7 @@ export class LabelingRunner {
     const plan = new BatchPlan(
       (await this.jobs.countByStatus(jobId)).pending,
       batchSize,
-      this.options.edgeBatchSize ?? 64,
+      this.options.edgeBatchSize ?? batchSize,
     );
     const read = (afterOrdinal?: number) => this.readBatch(jobId, dataset.name, plan.next(), afterOrdinal);
     const collect = (batch: QueryBatch | null) => (batch ? this.collect(endpoints, batch, shape) : null);
