@@ -10,15 +10,10 @@ import {
   Req,
   StreamableFile,
 } from '@nestjs/common';
-import { ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { CurrentPrincipal, framedFile, Roles, type Principal } from '@conclave/common';
-import {
-  CAPC_FRAMED_CONTENT_TYPE,
-  type CapcBatchResponse,
-  type CapcRoundResponse,
-  type CapcShareSumResponse,
-} from '@conclave/contracts';
+import { ApiFramed, CurrentPrincipal, framedFile, Roles, type Principal } from '@conclave/common';
+import { type CapcBatchResponse, type CapcRoundResponse, type CapcShareSumResponse } from '@conclave/contracts';
 import { CapcService } from './capc.service.js';
 import { CapcBatchRequestDto, CapcRoundRequestDto, CapcShareSumRequestDto, RegisterDealerDto } from './dto/capc.dto.js';
 
@@ -44,8 +39,7 @@ export class CapcController {
   @Post('jobs/:jobId/capc/batches/framed')
   @HttpCode(200)
   @Roles('querying-party')
-  @ApiConsumes(CAPC_FRAMED_CONTENT_TYPE)
-  @ApiProduces(CAPC_FRAMED_CONTENT_TYPE)
+  @ApiFramed()
   @ApiOperation({
     summary:
       'The same as a batch, with framed binary bodies (libs/contracts capc-frames): the queries and the responses as frames, not base64',
@@ -75,8 +69,7 @@ export class CapcController {
   @Post('jobs/:jobId/capc/batches/:batchId/rounds/:round/framed')
   @HttpCode(200)
   @Roles('querying-party')
-  @ApiConsumes(CAPC_FRAMED_CONTENT_TYPE)
-  @ApiProduces(CAPC_FRAMED_CONTENT_TYPE)
+  @ApiFramed()
   @ApiOperation({ summary: 'The same as a round, with framed binary bodies (libs/contracts capc-frames)' })
   async framedRound(
     @Param('jobId', new ParseUUIDPipe()) jobId: string,

@@ -275,7 +275,9 @@ export class CapcQueryingParty {
     const header: CapcFramedBatchRequestHeader = { batchId, firstOrdinal };
     const answer = await this.http.postFramed(`/v1/jobs/${jobId}/capc/batches/framed`, header, queries);
     const response = answer.header as unknown as CapcFramedBatchResponseHeader;
-    if (!Array.isArray(response.teachers)) throw new CapcClientError('UPSTREAM_ERROR', 'a malformed batch answer', 502);
+    if (!Array.isArray(response.teachers) || response.teachers.some((t) => !Array.isArray(t?.packing))) {
+      throw new CapcClientError('UPSTREAM_ERROR', 'a malformed batch answer', 502);
+    }
     // Frames: teacher-major, then query, then packing group.
     let frame = 0;
     const responsesOf = response.teachers.map((teacher) =>

@@ -10,14 +10,10 @@ import {
   Req,
   StreamableFile,
 } from '@nestjs/common';
-import { ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { framedFile, readFramedRequest, Roles } from '@conclave/common';
-import {
-  CAPC_FRAMED_CONTENT_TYPE,
-  type CapcEvaluateResponse,
-  type CapcTeacherRoundResponse,
-} from '@conclave/contracts';
+import { ApiFramed, framedFile, readFramedRequest, Roles } from '@conclave/common';
+import { type CapcEvaluateResponse, type CapcTeacherRoundResponse } from '@conclave/contracts';
 import { CAPC_MAX_FRAMED_EVALUATE_BYTES, CAPC_MAX_FRAMED_ROUND_BYTES, CapcService } from './capc.service.js';
 import { CapcDealerDto, CapcEvaluateRequestDto, CapcTeacherRoundRequestDto } from './dto/capc.dto.js';
 
@@ -38,8 +34,7 @@ export class CapcController {
   @Post('evaluate/framed')
   @HttpCode(200)
   @Roles('guardian')
-  @ApiConsumes(CAPC_FRAMED_CONTENT_TYPE)
-  @ApiProduces(CAPC_FRAMED_CONTENT_TYPE)
+  @ApiFramed()
   @ApiOperation({
     summary:
       'The same as evaluate, with a framed binary body (libs/contracts capc-frames: public key and queries as frames) and answer',
@@ -75,8 +70,7 @@ export class CapcController {
   @Post('sessions/:sessionId/rounds/:round/framed')
   @HttpCode(200)
   @Roles('guardian')
-  @ApiConsumes(CAPC_FRAMED_CONTENT_TYPE)
-  @ApiProduces(CAPC_FRAMED_CONTENT_TYPE)
+  @ApiFramed()
   @ApiOperation({ summary: 'The same as a round, with framed binary bodies (libs/contracts capc-frames)' })
   async roundFramed(
     @Param('sessionId', new ParseUUIDPipe()) sessionId: string,

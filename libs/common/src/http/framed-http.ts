@@ -1,7 +1,8 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
-import { StreamableFile } from '@nestjs/common';
+import { applyDecorators, StreamableFile } from '@nestjs/common';
+import { ApiConsumes, ApiProduces } from '@nestjs/swagger';
 import { CAPC_FRAMED_CONTENT_TYPE, capcFrameParts, readCapcRequestBody, type CapcFramed } from '@conclave/contracts';
 import { DomainError } from '../errors/domain.error.js';
 
@@ -84,4 +85,9 @@ export function framedFile(framed: CapcFramed): StreamableFile {
     type: CAPC_FRAMED_CONTENT_TYPE,
     length: byteLength,
   });
+}
+
+/** OpenAPI: a route that takes and answers framed bodies (application/octet-stream). */
+export function ApiFramed(): MethodDecorator {
+  return applyDecorators(ApiConsumes(CAPC_FRAMED_CONTENT_TYPE), ApiProduces(CAPC_FRAMED_CONTENT_TYPE));
 }

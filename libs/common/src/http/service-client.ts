@@ -89,16 +89,23 @@ export class ServiceClient {
   private toDomainError(method: string, path: string, error: unknown): DomainError {
     const where = `${this.options.service} ${method} ${path}`;
     if (error instanceof AxiosError && error.response) {
-      const status = error.response.status;
-      const upstream = (error.response.data as Partial<ErrorResponseBody> | undefined)?.error;
-      if (status < 500 && status !== 429 && upstream?.code) {
-        return new DomainError(upstream.code as ErrorCode, `${where}: ${upstream.message ?? 'request refused'}`, {
-          upstreamStatus: status,
-        });
-      }
-      return new DomainError('UPSTREAM_ERROR', `${where} answered ${status}`, { upstreamStatus: status });
+      return upstreamFailure(where, error.response.status, error.response.data);
     }
     const reason = error instanceof AxiosError ? (error.code ?? 'network error') : 'request failed';
     return new DomainError('UPSTREAM_UNAVAILABLE', `${where} is unavailable (${reason})`);
   }
+}
+
+/**
+ * An upstream service's non-2xx answer as a DomainError: its own code for a 4xx refusal with an error body (other
+ * than 429), else UPSTREAM_ERROR. `body` is the parsed JSON answer, if any.
+ */
+export function upstreamFailure(where: string, status: number, body: unknown): DomainError {
+  const upstream = (body as Partial<ErrorResponseBody> | undefined)?.error;
+  if (status < 500 && status !== 429 && upstream?.code) {
+    return new DomainError(upstream.code as ErrorCode, `${where}: ${upstream.message ?? 'request refused'}`, {
+      upstreamStatus: status,
+    });
+  }
+  return new DomainError('UPSTREAM_ERROR', `${where} answered ${status}`, { upstreamStatus: status });
 }

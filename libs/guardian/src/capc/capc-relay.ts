@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { currentCorrelationId, DomainError, postFrames, ServiceClient } from '@conclave/common';
+import { currentCorrelationId, DomainError, postFrames, ServiceClient, upstreamFailure } from '@conclave/common';
 import {
   CAPC_MAX_BATCH,
   CORRELATION_HEADER,
@@ -19,7 +19,6 @@ import {
   type CapcShareSumRequest,
   type CapcShareSumResponse,
   type CapcTeacherBatch,
-  type ErrorCode,
 } from '@conclave/contracts';
 import {
   CapcRepository,
@@ -289,8 +288,9 @@ export class CapcRelay {
   }
 
   /**
-   * A framed request to a teacher service, a framed answer back (no retries: every relayed message is single-use).
-   * Refusals keep the teacher's own 4xx code, as ServiceClient's do; anything unreadable is UPSTREAM_ERROR.
+   * A framed request to a teacher service, a framed answer back. No retries (every relayed message is single-use)
+   * beyond postFrames' one resend of a request the teacher service never read. Refusals keep the teacher's own 4xx
+   * code, as ServiceClient's do; anything unreadable is UPSTREAM_ERROR.
    */
   private async postFramed(
     endpoint: TeacherEndpoint,
@@ -316,18 +316,13 @@ export class CapcRelay {
     }
     const { status, body } = response;
     if (status < 200 || status >= 300) {
-      let upstream: { code?: string; message?: string } | undefined;
+      let refusal: unknown;
       try {
-        upstream = (JSON.parse(Buffer.from(body).toString('utf8')) as { error?: typeof upstream }).error;
+        refusal = JSON.parse(Buffer.from(body).toString('utf8'));
       } catch {
-        upstream = undefined;
+        refusal = undefined;
       }
-      if (status < 500 && status !== 429 && upstream?.code) {
-        throw new DomainError(upstream.code as ErrorCode, `${where}: ${upstream.message ?? 'request refused'}`, {
-          upstreamStatus: status,
-        });
-      }
-      throw new DomainError('UPSTREAM_ERROR', `${where} answered ${status}`, { upstreamStatus: status });
+      throw upstreamFailure(where, status, refusal);
     }
     const decoded = decodeCapcFrames(body, { maxFrames: 1 << 16, maxFrameBytes });
     if (!decoded.ok) throw new DomainError('UPSTREAM_ERROR', `${where}: a malformed framed answer`);
