@@ -30,6 +30,7 @@ import { writeBenchmarkSection } from './benchmark-doc.js';
 import { cpuSnapshot } from './process-cpu.js';
 import {
   loadMnistPartitions,
+  nextJobPollMs,
   runCapcLabeling,
   sliceMnistIdx,
   startPlatform,
@@ -84,7 +85,6 @@ const IN_PROCESS_TEACHERS = [1, 10, 50];
 const SIGMA = 2; // GNMax noise of every job (both modes): the mechanism does not change the cost
 const EPSILON_LIMIT = 100;
 const DELTA = 1e-5;
-const POLL_MS = 100; // the pate job is watched as the capc client watches its job (apps/cli capc-client waitForJob)
 const GOAL_TEACHER_MS = 5;
 const GOAL_END_TO_END_MS = 100;
 const TEACHER_IDS = ['a', 'b'];
@@ -1219,9 +1219,12 @@ async function runPateJob(ctx: E2eContext, setup: ScenarioSetup, count: number):
       maxQueries: count,
     },
   });
+  // Watched as the capc client watches its job (apps/cli waitForJob: the same poll schedule).
   let status = 'queued';
+  let waitMs = 0;
   while (status === 'queued' || status === 'running') {
-    await sleep(POLL_MS);
+    waitMs = nextJobPollMs(waitMs);
+    await sleep(waitMs);
     status = (await call<{ status: string }>(`${api.url}/v1/jobs/${job.id}`, { key: setup.partyKey })).status;
   }
   const labels = await call<Labels>(`${api.url}/v1/jobs/${job.id}/labels?limit=${count}`, { key: setup.partyKey });
@@ -1424,7 +1427,7 @@ function breakdownOf(run: JobRun, scenario: Scenario, bfv: BfvRow[]): Breakdown 
       ms: lastPoll ? lastPoll.end - lastShares.end : 0,
       note:
         completedAt !== null && pollEndEpoch !== null
-          ? `guardian marked it completed after ${Math.max(0, completedAt - sharesEndEpoch).toFixed(0)} ms, the 100-ms poll saw it ${Math.max(0, pollEndEpoch - completedAt).toFixed(0)} ms later`
+          ? `guardian marked it completed after ${Math.max(0, completedAt - sharesEndEpoch).toFixed(0)} ms, the polls saw it ${Math.max(0, pollEndEpoch - completedAt).toFixed(0)} ms later`
           : undefined,
     },
     { part: 'fetch the labels', ms: labels ? labels.end - labels.start : 0 },
@@ -1632,7 +1635,7 @@ function docEndToEnd(
     doc.push(
       '### End to end across processes on loopback',
       '',
-      `Platform as \`npm start\` runs it (embedded database, every service its own process). Teachers: ${PER_PARTITION} MNIST training images per partition, trained by the teacher services — an MLP 784-128-10 (${options.epochs} epochs) for pate and, with it, the linear head on the 64 public features that capc answers with (the service fits both; softmax regression). 1 teacher: 1 service; otherwise 2 services (teacher-a, teacher-b) with half the partitions each. ${options.queries} MNIST test images; capc through the querying-party client (apps/cli \`runCapcLabeling\`, batches of ${options.batchSize}, ${options.inFlight} in flight: the next batch is encrypted and evaluated by the teacher services while the previous one runs its argmax rounds; queries, responses and argmax messages as framed binary bodies; *2 jobs at once*: the same queries split over two clients running together); BFV_4096 where the service accepts it; pate through \`POST /v1/jobs\` on the same images uploaded as IDX; GNMax σ = ${SIGMA} in both; each job watched the same way (the client polls the job every 100 ms) and timed from the client's first step to the labels in hand (capc: key generation, feature extraction and encryption included). Best of ${options.runs} runs; contexts, heads and pate models warmed up first. *Labels correct*: released labels against MNIST's (with 1 teacher, σ = 2 noise swamps the single vote).`,
+      `Platform as \`npm start\` runs it (embedded database, every service its own process). Teachers: ${PER_PARTITION} MNIST training images per partition, trained by the teacher services — an MLP 784-128-10 (${options.epochs} epochs) for pate and, with it, the linear head on the 64 public features that capc answers with (the service fits both; softmax regression). 1 teacher: 1 service; otherwise 2 services (teacher-a, teacher-b) with half the partitions each. ${options.queries} MNIST test images; capc through the querying-party client (apps/cli \`runCapcLabeling\`, batches of ${options.batchSize}, ${options.inFlight} in flight: the next batch is encrypted and evaluated by the teacher services while the previous one runs its argmax rounds; queries, responses and argmax messages as framed binary bodies; *2 jobs at once*: the same queries split over two clients running together); BFV_4096 where the service accepts it; pate through \`POST /v1/jobs\` on the same images uploaded as IDX; GNMax σ = ${SIGMA} in both; each job watched the same way (the client polls the job after 20 ms, then at intervals growing by half up to 500 ms) and timed from the client's first step to the labels in hand (capc: key generation, feature extraction and encryption included; the client's HE context — the parameters' public precomputation, no key — is made once per process, as the teacher services keep theirs). Best of ${options.runs} runs; contexts, heads and pate models warmed up first. *Labels correct*: released labels against MNIST's (with 1 teacher, σ = 2 noise swamps the single vote).`,
       '',
       '| teachers | mode | runs (s) | best: ms per query | queries/s | client HTTP bytes per query (sent / received) | CPU s in the best run: teachers, dealer, api, guardian, db, client | share of 2 cores | labels correct |',
       '|---|---|---|---|---|---|---|---|---|',
@@ -1757,7 +1760,7 @@ function report(
     `| BFV linear head ≤ ${GOAL_TEACHER_MS} ms per query per teacher | BFV_8192 as the service runs it, one teacher in its own product: ${ms(service1.inline)}; of which online with a precomputed mask ${ms(service1.online)} | **${met(teacherMs <= GOAL_TEACHER_MS)}** (online part alone: ${met(service1.online.wallMs <= GOAL_TEACHER_MS)}) |`,
     `| ↳ per teacher when 10 share one product | inline ${ms(inlinePerTeacher10, 2)}, online ${ms(onlinePerTeacher10, 2)}; BFV_4096 without flooding: 1 teacher inline ${ms(cheap1.inline)} / online ${ms(cheap1.online)}, 10 teachers inline ${ms(perTeacher(cheap10, cheap10.inline), 2)} per teacher | ${met(inlinePerTeacher10.wallMs <= GOAL_TEACHER_MS)} (inline), ${met(onlinePerTeacher10.wallMs <= GOAL_TEACHER_MS)} (online) |`,
     endToEnd10 !== null
-      ? `| end to end ≤ ${GOAL_END_TO_END_MS} ms per query, 10 teachers, loopback | capc BFV_8192 ${endToEnd10.toFixed(1)} ms per query (pate on the same teachers ${pateEndToEnd10!.toFixed(1)} ms) | **${met(endToEnd10 <= GOAL_END_TO_END_MS)}** |`
+      ? `| end to end ≤ ${GOAL_END_TO_END_MS} ms per query, 10 teachers, loopback | capc BFV_8192 ${endToEnd10.toFixed(1)} ms per query (pate on the same teachers ${pateEndToEnd10 === null ? 'not run' : `${pateEndToEnd10.toFixed(1)} ms`}) | **${met(endToEnd10 <= GOAL_END_TO_END_MS)}** |`
       : `| end to end ≤ ${GOAL_END_TO_END_MS} ms per query, 10 teachers | not measured in this run (--teachers without 10, or --no-e2e) | — |`,
     '',
   );
@@ -1773,7 +1776,7 @@ function report(
   );
   if (endToEnd10 !== null) {
     lines.push(
-      `end to end, 10 teachers: capc ${endToEnd10.toFixed(1)} ms per query (${((1000 * capc10!.queries) / capc10!.wallMs).toFixed(2)} queries/s; two jobs at once ${concurrent10 ? ((1000 * concurrent10.queries) / concurrent10.wallMs).toFixed(2) : '?'} queries/s), pate ${pateEndToEnd10!.toFixed(1)} ms per query`,
+      `end to end, 10 teachers: capc ${endToEnd10.toFixed(1)} ms per query (${((1000 * capc10!.queries) / capc10!.wallMs).toFixed(2)} queries/s; two jobs at once ${concurrent10 ? ((1000 * concurrent10.queries) / concurrent10.wallMs).toFixed(2) : '?'} queries/s), pate ${pateEndToEnd10 === null ? 'not run' : `${pateEndToEnd10.toFixed(1)} ms per query`}`,
     );
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { CapcQueryingParty, type CapcOpenBatch } from './capc-client.js';
+import { CapcQueryingParty, nextJobPollMs, type CapcOpenBatch } from './capc-client.js';
 
 /**
  * labelBatches' scheduling against a querying party whose HTTP and HE are stubbed: every batch's rounds take
@@ -80,5 +80,14 @@ describe('CapcQueryingParty.labelBatches (batches in flight)', () => {
     );
     expect(log).toContain('shares 0'); // the batch in flight was finished
     expect(log).not.toContain('open 4');
+  });
+
+  it('polls a job soon after its last answer, then less and less often, never more than every 500 ms', () => {
+    const waits: number[] = [];
+    let wait = 0;
+    for (let i = 0; i < 12; i++) waits.push((wait = nextJobPollMs(wait)));
+    expect(waits.slice(0, 4)).toEqual([20, 30, 45, 68]);
+    expect(waits.every((w, i) => i === 0 || w >= waits[i - 1]!)).toBe(true);
+    expect(waits.at(-1)).toBe(500);
   });
 });

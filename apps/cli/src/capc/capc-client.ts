@@ -15,6 +15,7 @@ import {
   BfvLinearClient,
   decodeCorrelationBatch,
   HeContext,
+  heContextId,
   heParametersToJson,
   InMemoryCorrelationLedger,
   type HeKeyPair,
@@ -22,6 +23,33 @@ import {
 } from '@conclave/crypto';
 import type { PublicFeatureExtractor } from '@conclave/ml';
 import { CapcClientError, fetchQueryingHalves } from './dealer-halves.client.js';
+
+/**
+ * This process's HE contexts, one per parameter set, made once and kept for the life of the process: a context is
+ * public precomputation of the parameters only (SEAL's NTT tables and checks, about half a second for BFV_8192 on
+ * this machine class), holds no key and is never sent anywhere; every party still generates its own key pair per job.
+ */
+const processContexts = new Map<string, Promise<HeContext>>();
+
+function processContext(parameters: HeParameters): Promise<HeContext> {
+  const id = heContextId(parameters);
+  let context = processContexts.get(id);
+  if (!context) {
+    context = HeContext.create(parameters);
+    context.catch(() => processContexts.delete(id));
+    processContexts.set(id, context);
+  }
+  return context;
+}
+
+/**
+ * The wait before the next poll of a job's status, given the previous wait (0 before the first): the guardian usually
+ * completes a job within tens of milliseconds of its last answer, so polls start at 20 ms and the interval grows by
+ * half each time up to 500 ms.
+ */
+export function nextJobPollMs(previousMs: number): number {
+  return previousMs <= 0 ? 20 : Math.min(500, Math.ceil(previousMs * 1.5));
+}
 
 /**
  * The public feature extractor the querying party runs locally: libs/ml's `publicFeatureExtractor` — the one source
@@ -135,7 +163,6 @@ export class CapcQueryingParty {
   private constructor(
     readonly options: CapcPartyOptions,
     readonly parameters: HeParameters,
-    private readonly context: HeContext,
     private readonly keys: HeKeyPair,
   ) {
     this.http = new CapcApiHttp(options.apiUrl, options.apiKey, this.stats, options.onFramedCall);
@@ -143,8 +170,8 @@ export class CapcQueryingParty {
 
   static async create(options: CapcPartyOptions): Promise<CapcQueryingParty> {
     const parameters = options.heParameters ?? BFV_8192;
-    const context = await HeContext.create(parameters);
-    return new CapcQueryingParty(options, parameters, context, context.generateKeys());
+    const context = await processContext(parameters);
+    return new CapcQueryingParty(options, parameters, context.generateKeys());
   }
 
   /** Quantized features of raw records (libs/ml); throws VALIDATION_FAILED on NaN or a record of the wrong length. */
@@ -335,13 +362,16 @@ export class CapcQueryingParty {
     return new CapcOpenBatch(this, jobId, batchId, features.length, response.modulus, sides);
   }
 
+  /** Polls the job (see nextJobPollMs) until it leaves queued/running. */
   async waitForJob(jobId: string, timeoutMs: number): Promise<string> {
     const deadline = Date.now() + timeoutMs;
+    let waitMs = 0;
     for (;;) {
       const job = await this.http.get<{ status: string }>(`/v1/jobs/${jobId}`);
       if (!['queued', 'running'].includes(job.status)) return job.status;
       if (Date.now() > deadline) throw new CapcClientError('TIMEOUT', `job still ${job.status}`, 504);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      waitMs = nextJobPollMs(waitMs);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
 
@@ -349,10 +379,10 @@ export class CapcQueryingParty {
     return this.http.get<CapcLabelResult['labels']>(`/v1/jobs/${jobId}/labels?limit=10000`);
   }
 
+  /** Frees this party's keys (its secret key above all); the process's HE context stays for the next job. */
   dispose(): void {
     this.clients.clear();
     this.keys.dispose();
-    this.context.dispose();
   }
 
   private clientFor(groupSize: number): BfvLinearClient {
