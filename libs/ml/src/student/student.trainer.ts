@@ -37,9 +37,10 @@ interface ResolvedOptions {
 }
 
 /**
- * Defaults per preset, measured on MNIST (286 labels, 8,714 unlabeled images) on the WASM backend with 2 shared
- * cores; see tools/src/student-experiment.ts. An epoch is one pass over the unlabeled pool for FixMatch, over the
- * labeled records otherwise.
+ * Defaults per preset, measured on MNIST (286–373 labels, the rest of the 9,000-image pool unlabeled) on the WASM
+ * backend with 2 shared cores; see tools/src/student-experiment.ts. An epoch is one pass over the unlabeled pool for
+ * FixMatch, over the labeled records otherwise. `full` FixMatch runs 40 epochs: on 373 labels with 3.5 % of them
+ * wrong, seeds 1–3 gave 98.8 / 99.1 / 98.3 % against 98.4 / 99.0 / 97.7 % with 20 (about 4 instead of 2 minutes).
  */
 const PRESETS = {
   quick: {
@@ -47,7 +48,7 @@ const PRESETS = {
     supervised: { epochs: 60 },
   },
   full: {
-    fixmatch: { epochs: 20, warmupEpochs: 1 },
+    fixmatch: { epochs: 40, warmupEpochs: 1 },
     supervised: { epochs: 150 },
   },
 } as const;
