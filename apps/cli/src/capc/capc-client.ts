@@ -15,7 +15,6 @@ import {
   BfvLinearClient,
   decodeCorrelationBatch,
   HeContext,
-  heContextId,
   heParametersToJson,
   InMemoryCorrelationLedger,
   type HeKeyPair,
@@ -23,24 +22,6 @@ import {
 } from '@conclave/crypto';
 import type { PublicFeatureExtractor } from '@conclave/ml';
 import { CapcClientError, fetchQueryingHalves } from './dealer-halves.client.js';
-
-/**
- * This process's HE contexts, one per parameter set, made once and kept for the life of the process: a context is
- * public precomputation of the parameters only (SEAL's NTT tables and checks, about half a second for BFV_8192 on
- * this machine class), holds no key and is never sent anywhere; every party still generates its own key pair per job.
- */
-const processContexts = new Map<string, Promise<HeContext>>();
-
-function processContext(parameters: HeParameters): Promise<HeContext> {
-  const id = heContextId(parameters);
-  let context = processContexts.get(id);
-  if (!context) {
-    context = HeContext.create(parameters);
-    context.catch(() => processContexts.delete(id));
-    processContexts.set(id, context);
-  }
-  return context;
-}
 
 /**
  * The wait before the next poll of a job's status, given the previous wait (0 before the first): the guardian usually
@@ -170,7 +151,8 @@ export class CapcQueryingParty {
 
   static async create(options: CapcPartyOptions): Promise<CapcQueryingParty> {
     const parameters = options.heParameters ?? BFV_8192;
-    const context = await processContext(parameters);
+    // The process's context (parameters only, no key; HeContext.shared): every job still makes its own key pair.
+    const context = await HeContext.shared(parameters);
     return new CapcQueryingParty(options, parameters, context.generateKeys());
   }
 

@@ -64,7 +64,6 @@ interface PreparedHeads {
  */
 @Injectable()
 export class CapcService implements OnApplicationShutdown {
-  private readonly contexts = new Map<string, Promise<HeContext>>();
   private readonly publicKeys = new Map<string, HePublicKey>();
   private readonly prepared = new Map<string, PreparedHeads>();
   private readonly ledger = new InMemoryCorrelationLedger();
@@ -312,14 +311,7 @@ export class CapcService implements OnApplicationShutdown {
         'Linear heads take BFV parameters with a plain modulus below 2^32',
       );
     }
-    const key = JSON.stringify(json);
-    let context = this.contexts.get(key);
-    if (!context) {
-      context = HeContext.create(params);
-      context.catch(() => this.contexts.delete(key));
-      this.contexts.set(key, context);
-    }
-    return context;
+    return HeContext.shared(params);
   }
 
   private publicKey(context: HeContext, bytes: Uint8Array | null): HePublicKey {

@@ -105,6 +105,24 @@ describe('HE parameters', () => {
   });
 });
 
+describe('HeContext.shared', () => {
+  it('gives one context per parameter set for the whole process, which dispose() does not free', async () => {
+    const [a, b, other] = await Promise.all([
+      HeContext.shared(BFV_4096),
+      HeContext.shared(heParametersFromJson(heParametersToJson(BFV_4096))),
+      HeContext.shared(BFV_8192),
+    ]);
+    expect(b).toBe(a);
+    expect(other).not.toBe(a);
+    expect(other.id).toBe(heContextId(BFV_8192));
+    a.dispose();
+    const keys = a.generateKeys(); // still usable: a shared context outlives its callers
+    expect(keys.context).toBe(a);
+    keys.dispose();
+    expect(await HeContext.shared(BFV_4096)).toBe(a);
+  });
+});
+
 describe('keys', () => {
   it('export and import: a query encrypted under re-imported keys decrypts', () => {
     const keys = small.generateKeys();
