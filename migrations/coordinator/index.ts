@@ -6,6 +6,7 @@ import { PartyGuardianKey1795452862638 } from './1795452862638-party-guardian-ke
 import { QueryBaseline1795454459787 } from './1795454459787-query-baseline.js';
 import { StudentRegistryAndEvaluationData1795461052188 } from './1795461052188-student-registry-and-evaluation-data.js';
 import { CapcJobs1796306411291 } from './1796306411291-capc-jobs.js';
+import { QueryVoteHistogram1796377836122 } from './1796377836122-query-vote-histogram.js';
 
 export const coordinatorMigrations: Function[] = [
   InitialSchema1795450470524,
@@ -15,4 +16,5 @@ export const coordinatorMigrations: Function[] = [
   QueryBaseline1795454459787,
   StudentRegistryAndEvaluationData1795461052188,
   CapcJobs1796306411291,
+  QueryVoteHistogram1796377836122,
 ];

@@ -81,7 +81,7 @@ describe('capc mode releases exactly the labels of plaintext GNMax given the sam
     // The guardian decided on exactly the plaintext histograms (this job is the first its capc runner decided).
     const plaintext = plaintextVoteHistograms(capc, TEACHERS, queryImages);
     const rows = await db.query(
-      `SELECT h.counts FROM vote_histogram h JOIN query q ON q.id = h.query_id WHERE q.job_id = $1 ORDER BY q.ordinal`,
+      `SELECT vote_counts AS counts FROM query WHERE job_id = $1 AND vote_counts IS NOT NULL ORDER BY ordinal`,
       [result.jobId],
     );
     expect(rows.rows.map((r: { counts: number[] }) => r.counts)).toEqual(plaintext);

@@ -155,7 +155,7 @@ describe('labeling jobs across processes (pate mode, MNIST)', () => {
 
   async function histogramsOf(jobId: string): Promise<Map<string, number[]>> {
     const rows = await db.query(
-      'SELECT h.query_id, h.counts FROM vote_histogram h JOIN query q ON q.id = h.query_id WHERE q.job_id = $1',
+      'SELECT id AS query_id, vote_counts AS counts FROM query WHERE job_id = $1 AND vote_counts IS NOT NULL',
       [jobId],
     );
     return new Map(rows.rows.map((r: { query_id: string; counts: number[] }) => [r.query_id, r.counts]));

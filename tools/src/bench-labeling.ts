@@ -12,8 +12,10 @@
 //   3. runs GNMax jobs (sigma = 40; two by default) end to end through the api, pg-boss, the guardian and the
 //      database, from job creation to completion, each between runs of both bounds;
 //   4. overheadFraction = 1 - queriesPerSec / inferenceBoundQueriesPerSec.
-// Prints the figures, records them in docs/benchmarks.md (section between the bench:labeling markers, unless
-// --no-docs), and ends with one JSON line. Every process it started is stopped and its temp dir deleted, also on
+// With DATABASE_URL set (a PostgreSQL server's admin URL), the coordinator and every teacher service use databases
+// on that server (created for the run, dropped after it) instead of the embedded ones.
+// Prints the figures, records them in docs/benchmarks.md (section between the bench:labeling markers, or
+// bench:labeling-postgres with DATABASE_URL; unless --no-docs), and ends with one JSON line. Every process it started is stopped and its temp dir deleted, also on
 // failure or Ctrl-C.
 //
 // Usage: npm run bench:labeling [-- --queries N --services S --partitions P --batch-size B --edge-batch-size E
@@ -30,7 +32,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import pg from 'pg';
 import { writeBenchmarkSection } from './benchmark-doc.js';
 import { cpuSnapshot } from './process-cpu.js';
-import { loadMnistPartitions, sliceMnistIdx, startPlatform, type Platform } from '@conclave/app-cli';
+import { dropDatabases, loadMnistPartitions, sliceMnistIdx, startPlatform, type Platform } from '@conclave/app-cli';
 import { encodePackedVoteRequest, MAX_VOTE_BATCH, PACKED_VOTE_REQUEST_TYPE } from '@conclave/contracts';
 import {
   createModel,
@@ -313,6 +315,11 @@ async function main(): Promise<void> {
 
   // Cleanup runs once: on success, on failure, and on SIGINT / SIGTERM.
   const dataDir = mkdtempSync(join(tmpdir(), 'conclave-bench-labeling-'));
+  const postgres = process.env.DATABASE_URL
+    ? { adminUrl: process.env.DATABASE_URL, databasePrefix: 'conclave_bench_labeling' }
+    : undefined;
+  const database = postgres ? 'PostgreSQL' : 'embedded (PGlite)';
+  if (postgres) await dropDatabases(postgres); // a run stopped before its cleanup may have left them
   let starting: Promise<Platform> | undefined;
   const pool = new InferencePool();
   let cleaned: Promise<void> | undefined;
@@ -321,6 +328,7 @@ async function main(): Promise<void> {
       await pool.stop().catch(() => undefined);
       const platform = await starting?.catch(() => undefined);
       await platform?.stop().catch(() => undefined);
+      if (postgres) await dropDatabases(postgres).catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
     })());
   const onSignal = (signal: NodeJS.Signals) => {
@@ -348,6 +356,7 @@ async function main(): Promise<void> {
         dataDir,
         teachers: ids,
         ports: 'ephemeral',
+        postgres,
         logLevel: 'warn',
         env: {
           aggregator: {
@@ -542,7 +551,7 @@ async function main(): Promise<void> {
       const histograms: number[][] = Array.from({ length: N }, () => new Array<number>(10).fill(0));
       const measureVotes = async () => {
         if (interrupted) throw new Interrupted();
-        const before = cpuSnapshot(platform, 'bench');
+        const before = cpuSnapshot(platform, 'bench', { postgres: postgres !== undefined });
         const t0 = performance.now();
         const record = votesRuns.length === 0;
         for (const batch of batches) {
@@ -558,7 +567,7 @@ async function main(): Promise<void> {
         const seconds = (performance.now() - t0) / 1000;
         votesRuns.push({
           seconds: round(seconds, 3),
-          cpu: cpuGroups(cpuDelta(before, cpuSnapshot(platform, 'bench'))),
+          cpu: cpuGroups(cpuDelta(before, cpuSnapshot(platform, 'bench', { postgres: postgres !== undefined }))),
         });
         log(
           `POST /v1/votes/packed run ${votesRuns.length}: ${seconds.toFixed(2)} s (${(N / seconds).toFixed(1)} queries/s; teacher CPU ${votesRuns.at(-1)!.cpu.teachers} s)`,
@@ -579,7 +588,7 @@ async function main(): Promise<void> {
       let labels: Array<{ ordinal: number; status: string; label: number | null }> = [];
       const runJob = async (k: number) => {
         const loadBefore = loadavgNow();
-        const cpuBefore = cpuSnapshot(platform, 'bench');
+        const cpuBefore = cpuSnapshot(platform, 'bench', { postgres: postgres !== undefined });
         const t0Wall = Date.now();
         const t0 = performance.now();
         const created = await call<{ id: string }>(`${api.url}/v1/jobs`, {
@@ -615,7 +624,9 @@ async function main(): Promise<void> {
           await watch.end();
         }
         const polledSeconds = (performance.now() - t0) / 1000;
-        const cpu = cpuGroups(cpuDelta(cpuBefore, cpuSnapshot(platform, 'bench')));
+        const cpu = cpuGroups(
+          cpuDelta(cpuBefore, cpuSnapshot(platform, 'bench', { postgres: postgres !== undefined })),
+        );
         const job = await call<JobView>(`${api.url}/v1/jobs/${created.id}`, { key: setup.partyKey });
         if (job.status !== 'completed' || job.queries.answered !== N) {
           throw new Error(
@@ -683,7 +694,7 @@ async function main(): Promise<void> {
 
       const lines = [
         '',
-        `setting: ${S} teacher services x ${P} partitions = ${teachers} MLP teachers (${PER_PARTITION} images each, ${options.epochs} epochs), ${N} MNIST test queries, guardian batch ${B} (first and last ${Math.min(options.edgeBatchSize ?? B, B)}), GNMax sigma ${SIGMA}, embedded database, TensorFlow.js ${pool.backend}`,
+        `setting: ${S} teacher services x ${P} partitions = ${teachers} MLP teachers (${PER_PARTITION} images each, ${options.epochs} epochs), ${N} MNIST test queries, guardian batch ${B} (first and last ${Math.min(options.edgeBatchSize ?? B, B)}), GNMax sigma ${SIGMA}, ${database} database, TensorFlow.js ${pool.backend}`,
         `steps: boot ${steps.bootSec} s, load ${steps.loadSec} s (${teachers * PER_PARTITION} images), train ${steps.trainSec} s, setup ${steps.setupSec} s, warm-up ${steps.warmupSec} s, ${options.jobs} jobs and the bounds ${steps.measurementsSec} s`,
         `end to end (job created -> completed: api, pg-boss, guardian, teachers over HTTP, database, accounting): runs ${runsOf(jobRuns)} s -> best ${best.seconds} s = ${queriesPerSec.toFixed(1)} queries/s`,
         `  in the best run: pg-boss pickup ${fmt(t.pickupSec)} s; first batch charged ${fmt(t.firstChargeSec)} s after creation; first -> last batch charged ${fmt(t.chargeSpanSec)} s; last batch charged -> completed ${fmt(t.completionSec)} s (the poll saw it ${fmt(best.polledSeconds - best.seconds)} s later)`,
@@ -716,6 +727,7 @@ async function main(): Promise<void> {
         sigma: SIGMA,
         epochs: options.epochs,
         backend: pool.backend,
+        database,
         steps,
         jobRunsSec: jobRuns.map((r) => r.seconds),
         jobRunsPolledSec: jobRuns.map((r) => r.polledSeconds),
@@ -730,16 +742,17 @@ async function main(): Promise<void> {
       };
 
       if (options.docs) {
-        writeSection([
-          '<!-- bench:labeling:start -->',
-          '## Labeling pipeline — end-to-end throughput against the inference bound',
+        const section = postgres ? 'bench:labeling-postgres' : 'bench:labeling';
+        writeSection(section, [
+          `<!-- ${section}:start -->`,
+          `## Labeling pipeline — end-to-end throughput against the inference bound${postgres ? ' (PostgreSQL)' : ''}`,
           '',
           `Command: \`${command}\` (from the repository root)  `,
           `Date: ${new Date().toISOString()}  `,
           `Machine: ${machine}  `,
           `Load average (1/5/15 min): ${load.start.join(' ')} at the start; ${jobRuns.map((r) => r.load.join(' ')).join('; ')} before the jobs; ${load.afterJobs.join(' ')} at the end. A shared 2-core machine: absolute figures are noisy; the ratios are measured in the same run.`,
           '',
-          `Setting: ${S} teacher services × ${P} partitions = ${teachers} MLP teachers (784-128-10, ${PER_PARTITION} MNIST training images each, ${options.epochs} epochs), ${N} MNIST test images as queries (IDX upload), GNMax σ = ${SIGMA}, guardian batch ${B} (a job’s first and last: ${Math.min(options.edgeBatchSize ?? B, B)}; the bound’s batches are all ${B}), embedded database (PGlite), TensorFlow.js ${pool.backend}.`,
+          `Setting: ${S} teacher services × ${P} partitions = ${teachers} MLP teachers (784-128-10, ${PER_PARTITION} MNIST training images each, ${options.epochs} epochs), ${N} MNIST test images as queries (IDX upload), GNMax σ = ${SIGMA}, guardian batch ${B} (a job’s first and last: ${Math.min(options.edgeBatchSize ?? B, B)}; the bound’s batches are all ${B}), ${postgres ? 'every database on a PostgreSQL server on this machine (its CPU is not in the process figures below, but it shares the cores)' : 'embedded database (PGlite)'}, TensorFlow.js ${pool.backend}.`,
           '',
           '| measure | runs | best |',
           '|---|---|---|',
@@ -754,9 +767,9 @@ async function main(): Promise<void> {
           `| other steps | | boot ${steps.bootSec} s, load ${steps.loadSec} s, train ${steps.trainSec} s, setup ${steps.setupSec} s, warm-up ${steps.warmupSec} s |`,
           '',
           `The bound is teacher inference alone: the guardian cannot finish before every service has predicted every batch, and batch by batch it waits for the slowest service. It is measured with worker threads (one per service, so that they share the cores as the services do) on models of the services’ architecture, each loaded through serialize → deserialize as the services load theirs, each batch timed as exactly the call the service makes (predictVotes on the decoded feature matrix). A job’s end to end time runs from the request that creates it to the moment the guardian marks it completed (the job row’s last update; the bench reads that row every ${JOB_POLL_MS} ms, not the api’s job view, which counts every query). The HTTP vote figure is not the bound: it already contains part of the platform’s overhead (HTTP, the packed request's decoding, the JSON answer, per-request checks). Both bounds are measured before and after every job; every measure takes its fastest run (other load only adds time). The teacher model caches are warmed before anything is timed.`,
-          '<!-- bench:labeling:end -->',
+          `<!-- ${section}:end -->`,
         ]);
-        log('docs/benchmarks.md: bench:labeling section written');
+        log(`docs/benchmarks.md: ${section} section written`);
       }
       process.stdout.write(`${JSON.stringify(result)}\n`);
     } catch (error) {
@@ -817,8 +830,8 @@ async function jobTimeline(
   }
 }
 
-function writeSection(lines: string[]): void {
-  writeBenchmarkSection('bench:labeling', lines.join('\n'));
+function writeSection(name: string, lines: string[]): void {
+  writeBenchmarkSection(name, lines.join('\n'));
 }
 
 /** On failure: the last warnings and errors of each service (JSON logs; they never carry private values). */

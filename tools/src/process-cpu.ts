@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Platform } from '@conclave/app-cli';
 
 /** Clock ticks per second of /proc's CPU counters. */
@@ -22,10 +22,46 @@ export function cpuSecondsOf(pid: number): number | null {
   }
 }
 
-/** CPU seconds so far of every process of the platform, plus this process under `self`. */
-export function cpuSnapshot(platform: Platform, self: string): Record<string, number | null> {
+/**
+ * CPU seconds so far of every PostgreSQL server process on this machine (postmaster and backends; Linux), or null
+ * if none is visible. A backend that exits between two snapshots takes its CPU time with it: compare snapshots taken
+ * while the platform's connections stay open.
+ */
+export function postgresCpuSeconds(): number | null {
+  let total = 0;
+  let found = false;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue;
+    }
+    const seconds = cpuSecondsOf(Number(pid));
+    if (seconds === null) continue;
+    total += seconds;
+    found = true;
+  }
+  return found ? total : null;
+}
+
+/**
+ * CPU seconds so far of every process of the platform, plus this process under `self`; with `postgres`, the local
+ * PostgreSQL server's processes under `db` (the platform then has no embedded database process).
+ */
+export function cpuSnapshot(
+  platform: Platform,
+  self: string,
+  options: { postgres?: boolean } = {},
+): Record<string, number | null> {
   const snapshot: Record<string, number | null> = {};
   for (const [name, p] of Object.entries(platform.processes)) snapshot[name] = cpuSecondsOf(p.pid);
+  if (options.postgres) snapshot.db = postgresCpuSeconds();
   const own = process.cpuUsage();
   snapshot[self] = (own.user + own.system) / 1e6;
   return snapshot;

@@ -9,7 +9,6 @@ import {
   PrivacyBudgetRepository,
   ServiceFoundationModule,
   TeacherDiscardRepository,
-  UnlabeledDatasetRepository,
 } from '@conclave/db';
 import { CryptoRng, SeededRng, type Rng } from '@conclave/dp';
 import {
@@ -65,7 +64,6 @@ export class AggregatorModule {
           provide: LabelingRunner,
           inject: [
             LabelingJobRepository,
-            UnlabeledDatasetRepository,
             ConsortiumRepository,
             PrivacyBudgetRepository,
             PrivacyBudgetService,
@@ -73,13 +71,12 @@ export class AggregatorModule {
           ],
           useFactory: (
             jobs: LabelingJobRepository,
-            unlabeled: UnlabeledDatasetRepository,
             consortia: ConsortiumRepository,
             budgetRows: PrivacyBudgetRepository,
             budgets: PrivacyBudgetService,
             votes: VoteCollector,
           ) =>
-            new LabelingRunner(jobs, unlabeled, consortia, budgetRows, budgets, votes, noiseRng(), logger, {
+            new LabelingRunner(jobs, consortia, budgetRows, budgets, votes, noiseRng(), logger, {
               batchSize: config.LABELING_BATCH_SIZE,
               edgeBatchSize: config.LABELING_EDGE_BATCH_SIZE,
             }),

@@ -30,7 +30,7 @@ export async function evaluateJob(input: {
   await client.connect();
   try {
     const histograms = await client.query<{ ordinal: number; counts: number[] }>(
-      'SELECT q.ordinal, h.counts FROM vote_histogram h JOIN query q ON q.id = h.query_id WHERE q.job_id = $1',
+      'SELECT ordinal, vote_counts AS counts FROM query WHERE job_id = $1 AND vote_counts IS NOT NULL',
       [input.jobId],
     );
     const ledger = await client.query<{ event: DpEvent }>(

@@ -44,7 +44,7 @@ export class StudentTrainingQueue {
   async work(handler: (studentId: string, signal: AbortSignal) => Promise<void>): Promise<void> {
     await this.boss.work<{ studentId: string }>(
       STUDENT_TRAINING_QUEUE,
-      { batchSize: 1, pollingIntervalSeconds: 0.5 },
+      { batchSize: 1, pollingIntervalSeconds: 2 },
       async ([job]) => {
         if (job) await handler(job.data.studentId, job.signal);
       },

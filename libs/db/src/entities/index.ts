@@ -14,7 +14,6 @@ import { StudentModelEntity } from './coordinator/student-model.entity.js';
 import { TeacherDiscardEntity } from './coordinator/teacher-discard.entity.js';
 import { UnlabeledDatasetEntity } from './coordinator/unlabeled-dataset.entity.js';
 import { UnlabeledRecordEntity } from './coordinator/unlabeled-record.entity.js';
-import { VoteHistogramEntity } from './coordinator/vote-histogram.entity.js';
 import { ArgmaxSessionEntity } from './dealer/argmax-session.entity.js';
 import { CapcHeadEntity } from './teacher/capc-head.entity.js';
 import { DiscardRecordEntity } from './teacher/discard-record.entity.js';
@@ -39,7 +38,6 @@ export {
   TeacherDiscardEntity,
   UnlabeledDatasetEntity,
   UnlabeledRecordEntity,
-  VoteHistogramEntity,
   DiscardRecordEntity,
   PartitionEntity,
   PrivateRecordEntity,
@@ -72,7 +70,6 @@ export const COORDINATOR_ENTITIES = [
   UnlabeledRecordEntity,
   LabelingJobEntity,
   QueryEntity,
-  VoteHistogramEntity,
   StudentModelEntity,
   TeacherDiscardEntity,
   AuditEventEntity,

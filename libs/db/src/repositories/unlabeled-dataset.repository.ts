@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Between, DataSource, In } from 'typeorm';
+import { Between, DataSource } from 'typeorm';
 import {
   UnlabeledDatasetEntity,
   type UnlabeledFormat,
@@ -146,14 +146,5 @@ export class UnlabeledDatasetRepository {
         };
       }
     }
-  }
-
-  /** Features of the given records (guardian only). */
-  async features(recordIds: string[]): Promise<Map<string, Buffer>> {
-    if (recordIds.length === 0) return new Map();
-    const rows = await this.dataSource
-      .getRepository(UnlabeledRecordEntity)
-      .find({ where: { id: In(recordIds) }, select: { id: true, features: true } });
-    return new Map(rows.map((r) => [r.id, r.features]));
   }
 }

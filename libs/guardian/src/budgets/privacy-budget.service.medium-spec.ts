@@ -69,6 +69,31 @@ describe(`PrivacyBudgetService (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGl
     expect(status.conversion).toBe('improved');
   });
 
+  it('reads a non-finite running RDP back as Infinity (JSON has none), so the budget refuses rather than resets', async () => {
+    const budget = await newBudget(5);
+    const rows = new PrivacyBudgetRepository(db.dataSource);
+    await rows.transaction(async (tx) => {
+      const locked = (await rows.lockForCharge(tx, budget.id))!;
+      const infinite = locked.orders.map(() => Infinity);
+      await rows.appendCharges(tx, locked, [{ jobId: null, queryId: null, event: { kind: 'gaussian', sigma: 1 } }], {
+        rdpSpent: infinite,
+        rdpSpentDataIndependent: infinite,
+      });
+    });
+    const stored = (await rows.findById(budget.id))!;
+    expect(stored.rdpSpent.every((x) => x === Infinity)).toBe(true);
+    expect(stored.rdpSpentDataIndependent.every((x) => x === Infinity)).toBe(true);
+    expect((await service.status(budget.id)).epsilonCharged).toBe(Infinity);
+    const outcome = await service.chargeAndRelease({
+      budgetId: budget.id,
+      jobId: null,
+      queryId: null,
+      event: gaussian(1000),
+      release: async () => 'label',
+    });
+    expect(outcome.status).toBe('refused-budget');
+  });
+
   it('charges a query at most once, so a resumed job cannot pay twice', async () => {
     const budget = await newBudget(5);
     const queryId = '00000000-0000-4000-8000-000000000001';

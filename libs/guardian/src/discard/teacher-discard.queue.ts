@@ -53,7 +53,7 @@ export class TeacherDiscardQueue {
   async work(handler: (task: TeacherDiscardTask) => Promise<void>): Promise<void> {
     await this.boss.work<TeacherDiscardTask>(
       TEACHER_DISCARD_QUEUE,
-      { batchSize: 1, pollingIntervalSeconds: 0.5 },
+      { batchSize: 1, pollingIntervalSeconds: 2 },
       async ([job]) => {
         if (job) await handler(job.data);
       },

@@ -145,7 +145,6 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
   ) {
     return new LabelingRunner(
       repos.jobs,
-      repos.unlabeled,
       repos.consortia,
       repos.budgetRows,
       budgets,

@@ -6,7 +6,6 @@ import {
   ConsortiumRepository,
   LabelingJobRepository,
   PrivacyBudgetRepository,
-  UnlabeledDatasetRepository,
   type JobStatus,
   type LabelingJobEntity,
   type PendingQuery,
@@ -85,7 +84,6 @@ interface VotesInFlight {
 export class LabelingRunner {
   constructor(
     private readonly jobs: LabelingJobRepository,
-    private readonly unlabeled: UnlabeledDatasetRepository,
     private readonly consortia: ConsortiumRepository,
     private readonly budgetRows: PrivacyBudgetRepository,
     private readonly budgets: PrivacyBudgetService,
@@ -119,8 +117,8 @@ export class LabelingRunner {
     const read = (afterOrdinal?: number) => this.readBatch(jobId, dataset.name, plan.next(), afterOrdinal);
     const collect = (batch: QueryBatch | null) => (batch ? this.collect(endpoints, batch, shape) : null);
 
-    const started = await this.jobs.findById(jobId);
-    if (!started || started.status !== 'running') return started?.status ?? 'failed'; // cancelled meanwhile
+    const started = await this.jobs.status(jobId);
+    if (started !== 'running') return started ?? 'failed'; // cancelled meanwhile
     let inFlight = collect(await read());
     for (;;) {
       if (!inFlight) {
@@ -171,8 +169,8 @@ export class LabelingRunner {
     const jobId = job.id;
     // Checked once per batch, between its votes and its charge: a job cancelled or paused meanwhile releases
     // nothing more.
-    const current = await this.jobs.findById(jobId);
-    if (!current || current.status !== 'running') return current?.status ?? 'failed';
+    const current = await this.jobs.status(jobId);
+    if (current !== 'running') return current ?? 'failed';
     const histograms = pending.map((query) => ({ ...collected.histograms.get(query.id)!, baseline: query.baseline }));
     const short = histograms.find((histogram) => histogram.voters < job.quorum);
     if (short) {
@@ -204,9 +202,8 @@ export class LabelingRunner {
   ): Promise<QueryBatch | null> {
     const pending = await this.jobs.nextPending(jobId, batchSize, afterOrdinal);
     if (pending.length === 0) return null;
-    const features = await this.unlabeled.features(pending.map((q) => q.recordId));
     // Stored features are packed little-endian float32: the packed request's bytes already.
-    const queries = pending.map((q) => ({ queryId: q.id, features: features.get(q.recordId)! }));
+    const queries = pending.map((q) => ({ queryId: q.id, features: q.features }));
     const request = { queryIds: queries.map((q) => q.queryId), body: encodePackedVoteRequest(datasetName, queries) };
     return { pending, request };
   }

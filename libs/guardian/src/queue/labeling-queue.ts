@@ -68,7 +68,7 @@ export class LabelingQueue {
   async work(handler: (jobId: string) => Promise<void>): Promise<void> {
     // NOTIFY starts a new labeling job at once; polling at pg-boss's shortest interval stays as the floor (a
     // connection that cannot listen, a notification lost across a reconnect): one small query every 0.5 s.
-    const options = { batchSize: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 0.5 };
+    const options = { batchSize: 1, pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 2 };
     await this.boss.work<{ jobId: string }>(LABELING_QUEUE, options, async ([job]) => {
       if (job) await handler(job.data.jobId);
     });

@@ -21,7 +21,6 @@ export class LedgerEntryEntity {
   @Column({ type: 'integer' })
   sequence: number;
 
-  @Index()
   @Column({ type: 'uuid', nullable: true })
   jobId: string | null;
 

@@ -42,4 +42,17 @@ export class QueryEntity {
 
   @Column({ type: 'timestamptz', nullable: true })
   answeredAt: Date | null;
+
+  /**
+   * The teachers' vote histogram (counts per class), once the query is decided. Guardian-only: it is private (the
+   * data-dependent ε is a function of it), never served by the API, and never loaded unless asked for by name.
+   * Kept in the query's own row: written by the same UPDATE that records the outcome, it needs no second row, index
+   * or foreign-key check per query.
+   */
+  @Column({ type: 'jsonb', nullable: true, select: false })
+  voteCounts: number[] | null;
+
+  /** How many teachers actually voted (guardian-only, as voteCounts). */
+  @Column({ type: 'integer', nullable: true, select: false })
+  voters: number | null;
 }
