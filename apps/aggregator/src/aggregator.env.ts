@@ -50,6 +50,17 @@ export class AggregatorEnv extends CoordinatorEnv {
   @Max(512, { message: 'LABELING_EDGE_BATCH_SIZE must be an integer from 1 to 512' })
   LABELING_EDGE_BATCH_SIZE?: number;
 
+  /**
+   * Batches whose votes are asked for at once: with 2, every teacher service has its next batch queued when it
+   * answers one (bench:labeling); 1 asks for the next batch only once every service has answered the last.
+   */
+  @Expose()
+  @Type(() => Number)
+  @IsInt({ message: 'LABELING_BATCHES_IN_FLIGHT must be an integer from 1 to 4' })
+  @Min(1, { message: 'LABELING_BATCHES_IN_FLIGHT must be an integer from 1 to 4' })
+  @Max(4, { message: 'LABELING_BATCHES_IN_FLIGHT must be an integer from 1 to 4' })
+  LABELING_BATCHES_IN_FLIGHT = 2;
+
   /** Timeout of one vote request to a teacher service. */
   @Expose()
   @Type(() => Number)

@@ -79,6 +79,7 @@ export class AggregatorModule {
             new LabelingRunner(jobs, consortia, budgetRows, budgets, votes, noiseRng(), logger, {
               batchSize: config.LABELING_BATCH_SIZE,
               edgeBatchSize: config.LABELING_EDGE_BATCH_SIZE,
+              batchesInFlight: config.LABELING_BATCHES_IN_FLIGHT,
             }),
         },
         {

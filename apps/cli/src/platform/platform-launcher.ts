@@ -44,6 +44,15 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
+/**
+ * The embedded database server's V8 heap: its live JavaScript heap is small (~40 MB) but it allocates a few MB per
+ * thousand queries (protocol messages in and out of PGlite), and V8 keeps the old generation's limit just above the
+ * live size, so it ran a full mark-compact every ~1.5 MB — about one per second under a labeling job, a third of the
+ * process's CPU. Starting the old generation at 256 MB leaves those to the idle-time memory reducer
+ * (bench:labeling; docs/benchmarks.md). Set on the command line: V8 reads it only when the heap is created.
+ */
+export const EMBEDDED_DB_NODE_OPTIONS = ['--initial-old-space-size=256'];
+
 const DEFAULT_PORTS = { db: 54329, api: 3000, aggregator: 3001, student: 3002, dealer: 3003, teacher: 3100 };
 
 interface ServiceSpec {
@@ -94,6 +103,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         name: 'db',
         script: SERVICE_SCRIPTS.db,
         args: ['db', 'serve', '--data-dir', join(dataDir, 'coordinator', 'db'), '--port', String(port('db'))],
+        nodeOptions: EMBEDDED_DB_NODE_OPTIONS,
         env: common,
         logFile: join(logDir, 'db.log'),
       });

@@ -17,6 +17,8 @@ export interface SpawnServiceOptions {
   /** Node entry point (compiled JavaScript). */
   script: string;
   args?: string[];
+  /** Node and V8 options, before the script (e.g. heap sizing). */
+  nodeOptions?: string[];
   env: NodeJS.ProcessEnv;
   /** Every line the service prints goes here (JSON logs). */
   logFile: string;
@@ -30,7 +32,7 @@ export interface SpawnServiceOptions {
 export function spawnService(options: SpawnServiceOptions): Promise<ServiceProcess> {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), options.script, ...(options.args ?? [])], {
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -68,13 +68,17 @@ export class TrainingService {
   }
 
   async status(dataset: string): Promise<TrainingStatusDto> {
+    // The training progress is taken before the database is read: a partition whose training ends in between is
+    // then seen as training (a moment stale), never as a model row still in training without progress — which is
+    // what a training interrupted by a crash looks like, and is reported failed.
+    const job = this.runner.jobOf(dataset);
+    const active = job && (job.state === 'queued' || job.state === 'running') ? job : undefined;
+    const progressOf = new Map(active?.partitions.map((q) => [q.partitionId, { ...q }]) ?? []);
     const all = await this.partitions.list({ datasetName: dataset });
     if (all.length === 0) throw new DomainError('NOT_FOUND', `This service holds no partition of dataset '${dataset}'`);
     const latest = await this.models.latestPerPartition({ datasetName: dataset });
-    const job = this.runner.jobOf(dataset);
-    const active = job && (job.state === 'queued' || job.state === 'running') ? job : undefined;
     const partitions = all.map((p): PartitionTrainingDto => {
-      const progress = active?.partitions.find((q) => q.partitionId === p.id);
+      const progress = progressOf.get(p.id);
       const model = latest.get(p.id);
       return describe(p, model, progress);
     });

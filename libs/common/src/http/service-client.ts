@@ -40,6 +40,10 @@ export class ServiceClient {
       headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
       maxBodyLength: Infinity,
       maxContentLength: Infinity,
+      // A service never redirects another: a 3xx is an error, not a hop to follow with the bearer key. Without
+      // follow-redirects in the way, a request body is also not buffered for a replay (half the client's CPU on a
+      // 0.8 MB vote request).
+      maxRedirects: 0,
     });
     const backoffMs = options.backoffMs ?? 200;
     axiosRetry(this.http, {

@@ -142,6 +142,7 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     collector = new VoteCollector(logger, { retries: 1, backoffMs: 1, timeoutMs: 2000 }),
     batchSize = 8,
     budgets = repos.budgets,
+    batchesInFlight?: number,
   ) {
     return new LabelingRunner(
       repos.jobs,
@@ -151,7 +152,7 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
       collector,
       new SeededRng('runner'),
       logger,
-      { batchSize },
+      { batchSize, batchesInFlight },
     );
   }
 
@@ -252,31 +253,46 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     expect(new Set(ledger.map((e) => e.queryId)).size).toBe(24);
   });
 
-  it('collects the next batch’s votes while charging one, and a cancel meanwhile stops before the next charge', async () => {
-    const { job, budget } = await setUp({ records: 40, epsilon: 50 });
-    const real = new VoteCollector(logger, { retries: 1, backoffMs: 1 });
-    const events: string[] = [];
-    const collector = Object.create(real) as VoteCollector;
-    collector.collect = async (...args) => {
-      events.push(`collect ${events.filter((e) => e.startsWith('collect')).length + 1}`);
-      return real.collect(...args);
-    };
-    const budgets = Object.create(repos.budgets) as PrivacyBudgetService;
-    budgets.chargeAndReleaseBatch = async (request) => {
-      events.push('charge');
-      const outcome = await repos.budgets.chargeAndReleaseBatch(request);
-      events.push(`charged ${outcome.charged.length}`);
-      // Cancelled while the first batch is charged (and the second batch's votes are being collected).
-      await repos.jobs.transition(job.id, ['running'], 'cancelled');
-      return outcome;
-    };
-    expect(await runner(collector, 8, budgets).run(job.id)).toBe('cancelled');
-    // Batch 2's votes were asked for before batch 1 was charged; batch 3's as soon as batch 2's were in. After the
-    // cancel nothing more was charged: the votes collected ahead were given up on.
-    expect(events).toEqual(['collect 1', 'collect 2', 'charge', 'charged 8', 'collect 3']);
-    expect((await repos.jobs.countByStatus(job.id)).answered).toBe(8);
-    expect(await repos.budgetRows.ledger(budget.id)).toHaveLength(8);
-  });
+  it.each([
+    // One batch in flight: batch 2's votes are asked for before batch 1 is charged, batch 3's once batch 2's are in.
+    [1, ['collect 1', 'collect 2', 'charge', 'charged 8', 'collect 3']],
+    // Two: batches 1 and 2 at once, batch 3 as soon as batch 1's votes are in, batch 4 once batch 2's are.
+    [2, ['collect 1', 'collect 2', 'collect 3', 'charge', 'charged 8', 'collect 4']],
+  ])(
+    'with %i batch(es) in flight, collects votes ahead while charging, and a cancel meanwhile stops before the next charge',
+    async (batchesInFlight, expected) => {
+      const { job, budget } = await setUp({ records: 40, epsilon: 50 });
+      const real = new VoteCollector(logger, { retries: 1, backoffMs: 1 });
+      const events: string[] = [];
+      let running = 0;
+      const collector = Object.create(real) as VoteCollector;
+      collector.collect = async (endpoints, request, shape, options) => {
+        events.push(`collect ${events.filter((e) => e.startsWith('collect')).length + 1}`);
+        running += 1;
+        try {
+          return await real.collect(endpoints, request, shape, options);
+        } finally {
+          running -= 1;
+        }
+      };
+      const budgets = Object.create(repos.budgets) as PrivacyBudgetService;
+      budgets.chargeAndReleaseBatch = async (request) => {
+        events.push('charge');
+        const outcome = await repos.budgets.chargeAndReleaseBatch(request);
+        events.push(`charged ${outcome.charged.length}`);
+        // Cancelled while the first batch is charged (and the next batches' votes are being collected).
+        await repos.jobs.transition(job.id, ['running'], 'cancelled');
+        return outcome;
+      };
+      expect(await runner(collector, 8, budgets, batchesInFlight).run(job.id)).toBe('cancelled');
+      // After the cancel nothing more was charged: the votes collected ahead were given up on, and none of their
+      // collection runs once the run has returned.
+      expect(events).toEqual(expected);
+      expect(running).toBe(0);
+      expect((await repos.jobs.countByStatus(job.id)).answered).toBe(8);
+      expect(await repos.budgetRows.ledger(budget.id)).toHaveLength(8);
+    },
+  );
 
   it('pauses on a batch below quorum after charging the batches before it, and resumes from there', async () => {
     const { job, budget } = await setUp({ records: 24, epsilon: 50, quorum: 40 });

@@ -20,6 +20,11 @@ export interface LabelingRunnerOptions {
   batchSize?: number;
   /** Size of the job's first and last batch (default and at most batchSize); see `BatchPlan`. */
   edgeBatchSize?: number;
+  /**
+   * Batches whose votes are asked for at once (default 2): each teacher service then has the next batch queued when
+   * it answers one, instead of idling until the slowest service has answered and the guardian has sent the next.
+   */
+  batchesInFlight?: number;
 }
 
 /**
@@ -73,9 +78,11 @@ interface VotesInFlight {
  * and its charge commit together, so a resumed run simply continues with the queries still pending and never
  * answers or charges one twice.
  *
- * Pipelined: as soon as the votes on batch k are in, the teachers are asked about batch k+1, and batch k is decided
- * and charged while they compute (each batch's queries and features are read from the database while the teachers
- * compute the batch before it). Only vote collection runs ahead — it releases nothing and charges nothing.
+ * Pipelined: the teachers are asked about `batchesInFlight` batches at once (default 2), so a service that answers
+ * batch k goes straight on to k+1, already queued, while the guardian waits for the slowest service on k. As soon as
+ * the votes on k are in, batch k+depth is asked for, and k is decided and charged while the teachers compute (each
+ * batch's queries and features are read from the database meanwhile). Only vote collection runs ahead — it releases
+ * nothing and charges nothing.
  * Everything that decides a release stays strictly in order, one batch at a time: the job's status is checked
  * between a batch's votes and its charge, the quorum is applied to its votes, the mechanism runs, the charge
  * transaction commits. A stop at any of these steps (cancel, pause, quorum, budget exhausted, crash) gives up on
@@ -115,43 +122,60 @@ export class LabelingRunner {
       this.options.edgeBatchSize ?? batchSize,
     );
     const read = (afterOrdinal?: number) => this.readBatch(jobId, dataset.name, plan.next(), afterOrdinal);
-    const collect = (batch: QueryBatch | null) => (batch ? this.collect(endpoints, batch, shape) : null);
+    const collect = (batch: QueryBatch) => this.collect(endpoints, batch, shape);
+    const depth = Math.max(1, Math.floor(this.options.batchesInFlight ?? 2));
 
     const started = await this.jobs.status(jobId);
     if (started !== 'running') return started ?? 'failed'; // cancelled meanwhile
-    let inFlight = collect(await read());
-    for (;;) {
-      if (!inFlight) {
-        // Every batch after the last one read is done; a query still pending before it (none, unless a batch
-        // left one behind) is taken up again rather than the job completed without it.
-        inFlight = collect(await read());
-        if (!inFlight) {
-          await this.jobs.transition(jobId, ['running'], 'completed');
-          this.logger.info({ jobId }, 'labeling job completed');
-          return 'completed';
+    // Batches whose votes are asked for, oldest first. Reads go on from the last batch read; after the last one a
+    // read from the start takes up any query a batch left pending (none, normally) before the job completes.
+    const inFlight: VotesInFlight[] = [];
+    let lastRead: number | undefined;
+    let exhausted = false;
+    const readNext = async (): Promise<QueryBatch | null> => {
+      if (exhausted) return null;
+      const batch = await read(lastRead);
+      if (batch) lastRead = batch.pending.at(-1)!.ordinal;
+      else exhausted = true;
+      return batch;
+    };
+    const abandonAll = async () => {
+      await Promise.all(inFlight.splice(0).map((votes) => votes.abandon()));
+    };
+    try {
+      for (let i = 0; i < depth; i++) {
+        const batch = await readNext();
+        if (!batch) break;
+        inFlight.push(collect(batch));
+      }
+      for (;;) {
+        if (inFlight.length === 0) {
+          lastRead = undefined;
+          exhausted = false;
+          const batch = await readNext();
+          if (!batch) {
+            await this.jobs.transition(jobId, ['running'], 'completed');
+            this.logger.info({ jobId }, 'labeling job completed');
+            return 'completed';
+          }
+          inFlight.push(collect(batch));
         }
+        const head = inFlight[0]!;
+        // The next batch is read while the teachers compute (before the charge transaction, which on the embedded
+        // database holds it exclusively); it is asked for as soon as the oldest batch's votes are in, so that
+        // `depth` batches stay in flight while that one is decided and charged.
+        const [votes, reading] = await Promise.allSettled([head.votes, readNext()]);
+        if (votes.status === 'rejected') throw votes.reason;
+        if (reading.status === 'rejected') throw reading.reason;
+        inFlight.shift();
+        if (reading.value) inFlight.push(collect(reading.value));
+        const stopped = await this.answer(job, mechanism, head.batch, votes.value);
+        if (stopped) return stopped;
       }
-      const { batch } = inFlight;
-      // The next batch is read while the teachers compute this one (before the charge transaction, which on the
-      // embedded database holds it exclusively).
-      const [votes, reading] = await Promise.allSettled([inFlight.votes, read(batch.pending.at(-1)!.ordinal)]);
-      if (votes.status === 'rejected') throw votes.reason;
-      if (reading.status === 'rejected') throw reading.reason;
-      // The teachers start on the next batch at once; this one is decided and charged meanwhile. If the job stops
-      // with this batch, the votes asked ahead are given up on before the run returns.
-      const ahead = collect(reading.value);
-      let stopped: JobStatus | null;
-      try {
-        stopped = await this.answer(job, mechanism, batch, votes.value);
-      } catch (error) {
-        await ahead?.abandon();
-        throw error;
-      }
-      if (stopped) {
-        await ahead?.abandon();
-        return stopped;
-      }
-      inFlight = ahead;
+    } finally {
+      // A run that stops (cancel, pause, quorum, budget, error) gives up on the votes asked ahead: they are never
+      // used, and nothing of them runs once the run has returned.
+      await abandonAll();
     }
   }
 
