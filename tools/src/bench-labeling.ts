@@ -9,7 +9,7 @@
 //      size, the S services in parallel (one worker thread each, on this machine's cores like the services), one
 //      batch at a time (the guardian waits for the slowest service on each batch). Also timed: POST /v1/votes/packed to the
 //      running services directly, the same way (HTTP, the packed request's decoding and the JSON answer included);
-//   3. runs GNMax jobs (sigma = 40; two by default) end to end through the api, pg-boss, the guardian and the
+//   3. runs GNMax jobs (sigma = 40; five by default) end to end through the api, pg-boss, the guardian and the
 //      database, from job creation to completion, each between runs of both bounds;
 //   4. overheadFraction = 1 - queriesPerSec / inferenceBoundQueriesPerSec.
 // With DATABASE_URL set (a PostgreSQL server's admin URL), the coordinator and every teacher service use databases
@@ -260,7 +260,7 @@ function parseOptions(): Options {
       'batch-size': { type: 'string' },
       'edge-batch-size': { type: 'string' },
       epochs: { type: 'string', default: '3' },
-      jobs: { type: 'string', default: '2' },
+      jobs: { type: 'string', default: '5' },
       'no-docs': { type: 'boolean', default: false },
     },
   });
@@ -304,9 +304,12 @@ async function main(): Promise<void> {
   const ids = IDS.slice(0, S).split('');
   const cpu = cpus();
   const machine = `${cpu[0]?.model.trim() ?? 'unknown CPU'} x${cpu.length}, ${round(totalmem() / 2 ** 30, 1)} GiB, ${osPlatform()} ${release()} ${arch()}, Node ${process.version}`;
-  const command = ['npm run bench:labeling', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(
-    ' ',
-  );
+  const command = [
+    // The server's URL without its credentials: where the figures came from, not how to log in to it.
+    ...(process.env.DATABASE_URL ? [`DATABASE_URL=${redactedUrl(process.env.DATABASE_URL)}`] : []),
+    'npm run bench:labeling',
+    ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
+  ].join(' ');
   const load = { start: loadavgNow(), afterJobs: [] as number[] };
   log(
     `${S} teacher services x ${P} partitions = ${teachers} teachers (${PER_PARTITION} MNIST images each), ${N} queries, guardian batch ${B}${options.batchSizeSet ? ' (LABELING_BATCH_SIZE)' : ' (default)'}, first and last batch ${Math.min(options.edgeBatchSize ?? B, B)}${options.edgeBatchSize !== null ? ' (LABELING_EDGE_BATCH_SIZE)' : ' (default)'}, GNMax sigma ${SIGMA}`,
@@ -827,6 +830,17 @@ async function jobTimeline(
     };
   } finally {
     await db.end();
+  }
+}
+
+/** A database URL without its password. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(DATABASE_URL)';
   }
 }
 
