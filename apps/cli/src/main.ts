@@ -83,7 +83,10 @@ program
 
 const db = program.command('db').description('the embedded coordinator database');
 db.command('serve')
-  .description('serve the embedded coordinator database (PGlite) over the PostgreSQL protocol on loopback')
+  .description(
+    'serve the embedded coordinator database (PGlite) over the PostgreSQL protocol on loopback ' +
+      '(run under node --initial-old-space-size=256, as `conclave start` does)',
+  )
   .option('--data-dir <dir>', 'PGlite data directory', '.conclave/coordinator/db')
   .option('--port <port>', 'loopback port (0: any free port)', '54329')
   .action(async (opts: { dataDir: string; port: string }) => {

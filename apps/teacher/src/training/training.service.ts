@@ -68,10 +68,12 @@ export class TrainingService {
   }
 
   async status(dataset: string): Promise<TrainingStatusDto> {
-    // The training progress is taken before the database is read: a partition whose training ends in between is
-    // then seen as training (a moment stale), never as a model row still in training without progress — which is
-    // what a training interrupted by a crash looks like, and is reported failed.
+    // The training job and its progress are taken together, before the database is read: a partition whose
+    // training ends in between is then seen as training in a running job (a moment stale, but consistent), never as
+    // a model row still in training without progress — which is what a training interrupted by a crash looks like,
+    // and is reported failed.
     const job = this.runner.jobOf(dataset);
+    const jobView = job ? mapJob(job) : null;
     const active = job && (job.state === 'queued' || job.state === 'running') ? job : undefined;
     const progressOf = new Map(active?.partitions.map((q) => [q.partitionId, { ...q }]) ?? []);
     const all = await this.partitions.list({ datasetName: dataset });
@@ -82,7 +84,7 @@ export class TrainingService {
       const model = latest.get(p.id);
       return describe(p, model, progress);
     });
-    return { dataset, job: job ? mapJob(job) : null, partitions };
+    return { dataset, job: jobView, partitions };
   }
 }
 
