@@ -102,30 +102,37 @@ export class LabelingJobRepository {
 
   /**
    * The job's first `limit` pending queries in ordinal order (with `afterOrdinal`, only those after it), each with
-   * its record's features (packed float32), read in the same statement. The features
-   * travel as base64 text: node-postgres reads bytea only in the text protocol, and its hex form costs the
-   * guardian and the database nearly twice the CPU per byte.
+   * its record's features (packed float32), read in the same statement as bytea, which the server sends in hex:
+   * `encode(…, 'base64')` cost the server 4–7× the CPU of hex (256 MNIST records: 21 vs 3 ms on PostgreSQL 15, 24
+   * vs 6 ms on the embedded server), and node-postgres decodes hex about as fast (3.6 vs 7.2 ms; 5.7 vs 5.0 ms).
    */
   async nextPending(
     jobId: string,
     limit: number,
     afterOrdinal?: number,
   ): Promise<Array<PendingQuery & { features: Buffer }>> {
-    const rows: Array<{ id: string; record_id: string; ordinal: number; baseline: number[] | null; features: string }> =
-      await this.dataSource.query(
-        `SELECT q."id", q."record_id", q."ordinal", q."baseline", encode(r."features", 'base64') AS "features"
+    const rows: Array<{
+      id: string;
+      record_id: string;
+      ordinal: number;
+      baseline: number[] | null;
+      features: Uint8Array;
+    }> = await this.dataSource.query(
+      `SELECT q."id", q."record_id", q."ordinal", q."baseline", r."features"
            FROM "query" q JOIN "unlabeled_record" r ON r."id" = q."record_id"
           WHERE q."job_id" = $1 AND q."status" = 'pending' AND ($3::integer IS NULL OR q."ordinal" > $3)
           ORDER BY q."ordinal" LIMIT $2`,
-        [jobId, limit, afterOrdinal ?? null],
-      );
+      [jobId, limit, afterOrdinal ?? null],
+    );
     return rows.map((r) => ({
       id: r.id,
       recordId: r.record_id,
       ordinal: r.ordinal,
       baseline: r.baseline,
-      // PostgreSQL breaks base64 into lines of 76 characters; Node's decoder skips the newlines.
-      features: Buffer.from(r.features, 'base64'),
+      // node-postgres gives a Buffer; the in-process PGlite driver a Uint8Array (viewed, not copied).
+      features: Buffer.isBuffer(r.features)
+        ? r.features
+        : Buffer.from(r.features.buffer, r.features.byteOffset, r.features.byteLength),
     }));
   }
 
