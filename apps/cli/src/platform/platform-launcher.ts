@@ -64,7 +64,7 @@ export const EMBEDDED_DB_NODE_OPTIONS = ['--initial-old-space-size=256'];
 export const SERVICE_NODE_OPTIONS = [
   '--min-semi-space-size=32',
   '--max-semi-space-size=32',
-  '--initial-old-space-size=256',
+  ...EMBEDDED_DB_NODE_OPTIONS,
 ];
 
 const DEFAULT_PORTS = { db: 54329, api: 3000, aggregator: 3001, student: 3002, dealer: 3003, teacher: 3100 };
