@@ -208,6 +208,16 @@ describe('confidential mode (capc) refuses bad input', () => {
     await expectRefused([], 400, 'VALIDATION_FAILED');
     await expectRefused(new Array(33).fill(b64(good)), 400, 'VALIDATION_FAILED');
     await expectRefused([b64(good)], 409, 'PROTOCOL_OUT_OF_ORDER', 1); // batches go in order
+    // Packing: the queries must fit the ciphertexts sent, and the ciphertexts must leave each query room for the heads.
+    const packed = async (extra: Record<string, unknown>, status: number, code: string) => {
+      const answer = await apiCall(`/v1/jobs/${jobId}/capc/batches`, {
+        body: { batchId: randomUUID(), firstOrdinal: 0, queries: [b64(good)], ...extra },
+      });
+      expect({ status: answer.status, code: answer.body.error?.code }).toEqual({ status, code });
+    };
+    await packed({ queriesPerCiphertext: 2, queryCount: 3 }, 400, 'VALIDATION_FAILED'); // 3 queries need 2
+    await packed({ queriesPerCiphertext: 0 }, 400, 'VALIDATION_FAILED');
+    await packed({ queriesPerCiphertext: 12, queryCount: 1 }, 400, 'INVALID_HE_PARAMETERS'); // 8192 / 12 < 703
     const wrongJson = await apiCall(`/v1/jobs/${jobId}/capc/batches`, { body: { batchId: 'x', queries: 'y' } });
     expect({ status: wrongJson.status, code: wrongJson.body.error.code }).toEqual({
       status: 400,

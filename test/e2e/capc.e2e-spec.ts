@@ -110,8 +110,21 @@ describe('confidential labeling (capc mode) across processes', () => {
         if (record.path.endsWith('/evaluate/framed')) {
           evaluations++;
           expect(Object.keys(frames.header).sort()).toEqual(
-            ['classes', 'dataset', 'extractor', 'heParameters', 'jobId', 'sessionId'].sort(),
+            [
+              'classes',
+              'dataset',
+              'extractor',
+              'heParameters',
+              'jobId',
+              'queriesPerCiphertext',
+              'queryCount',
+              'sessionId',
+            ].sort(),
           );
+          // The client packs a batch's 6 queries into one ciphertext (BFV_8192 takes 11 of 64 features): the public
+          // key and one query ciphertext.
+          expect(frames.header).toMatchObject({ queriesPerCiphertext: 11, queryCount: 6 });
+          expect(frames.frames).toHaveLength(2);
         } else {
           expect(record.path).toMatch(/\/rounds\/\d+\/framed$/);
           expect(frames.header).toEqual({});

@@ -209,7 +209,11 @@ capc
   .option('--classes <k>', 'classes of the dataset', '10')
   .option('--mechanism <m>', 'gnmax | confident-gnmax | lnmax', 'gnmax')
   .option('--params <json>', 'mechanism parameters', '{"sigma":1}')
-  .option('--batch-size <n>', 'queries per batch (≤ 32)', '16')
+  .option('--batch-size <n>', 'queries per batch (≤ 32; default 16, rounded up to whole ciphertexts)')
+  .option(
+    '--queries-per-ciphertext <n>',
+    'queries packed into one ciphertext (default: as many as a head leaves room for, 11 with BFV_8192; 1: one each)',
+  )
   .option('--parameters <set>', 'BFV_8192 (noise flooding) or BFV_4096', 'BFV_8192')
   .action(async (opts: import('./capc/capc-label.command.js').CapcLabelCliOptions) => {
     const { runCapcLabelCommand } = await import('./capc/capc-label.command.js');

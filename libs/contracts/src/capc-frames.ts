@@ -1,4 +1,10 @@
-import type { CapcBatchResponse, CapcEvaluateRequest, CapcEvaluateResponse, CapcTeacherBatch } from './capc.js';
+import type {
+  CapcBatchResponse,
+  CapcEvaluateRequest,
+  CapcEvaluateResponse,
+  CapcQueryPacking,
+  CapcTeacherBatch,
+} from './capc.js';
 
 /**
  * Framed binary bodies of confidential (capc) mode: the large messages — encrypted queries, the public key, masked
@@ -25,13 +31,13 @@ export interface CapcFramed {
   frames: Uint8Array[];
 }
 
-/** Batch request: frames = the queries' ciphertexts (CNHE envelopes), in ordinal order. */
-export interface CapcFramedBatchRequestHeader {
+/** Batch request: frames = the query ciphertexts (CNHE envelopes), in ordinal order (see CapcQueryPacking). */
+export interface CapcFramedBatchRequestHeader extends CapcQueryPacking {
   batchId: string;
   firstOrdinal: number;
 }
 
-/** Batch response: frames = every teacher's responses, teacher-major, then query-major, then packing group. */
+/** Batch response: frames = every teacher's responses, teacher-major, then query ciphertext, then packing group. */
 export interface CapcFramedBatchResponseHeader extends Omit<CapcBatchResponse, 'teachers'> {
   teachers: Array<Omit<CapcTeacherBatch, 'responses'>>;
 }
@@ -39,7 +45,7 @@ export interface CapcFramedBatchResponseHeader extends Omit<CapcBatchResponse, '
 /** Evaluate request: frames = [public key, ...queries]. */
 export type CapcFramedEvaluateRequestHeader = Omit<CapcEvaluateRequest, 'publicKey' | 'queries'>;
 
-/** Evaluate response: frames = the responses, query-major, then packing group. */
+/** Evaluate response: frames = the responses, query ciphertext-major, then packing group. */
 export type CapcFramedEvaluateResponseHeader = Omit<CapcEvaluateResponse, 'responses'>;
 
 /**

@@ -12,8 +12,49 @@
  *   POST /v1/capc/sessions/:sessionId/rounds/:round  CapcTeacherRoundRequest → CapcTeacherRoundResponse
  */
 
-/** Most encrypted queries in one batch (a BFV_8192 query is ~197 kB; responses are as large). */
+/** Most queries in one batch (and so most query ciphertexts; a BFV_8192 ciphertext is ~197 kB, responses as large). */
 export const CAPC_MAX_BATCH = 32;
+
+/** Most queries one ciphertext may pack (libs/crypto queryStride: BFV_8192, 10 classes, 64 features take 11). */
+export const CAPC_MAX_QUERIES_PER_CIPHERTEXT = 64;
+
+/**
+ * How a batch's queries sit in its ciphertexts: `queriesPerCiphertext` Q (default 1) queries per ciphertext, query s
+ * of a ciphertext from coefficient s * floor(N / Q) on (libs/crypto queryStride), the batch's `queryCount` queries in
+ * order (default: every slot of every ciphertext), so ciphertexts = ceil(queryCount / Q): only the last one may hold
+ * fewer than Q. One teacher product then answers Q queries.
+ */
+export interface CapcQueryPacking {
+  queriesPerCiphertext?: number;
+  queryCount?: number;
+}
+
+/** Checks a batch's packing against its number of ciphertexts; the defaults filled in, or why it is refused. */
+export function capcQueryPacking(
+  ciphertexts: number,
+  packing: CapcQueryPacking,
+): { ok: true; queriesPerCiphertext: number; queryCount: number } | { ok: false; field: string; message: string } {
+  const perCiphertext = packing.queriesPerCiphertext ?? 1;
+  if (!Number.isInteger(perCiphertext) || perCiphertext < 1 || perCiphertext > CAPC_MAX_QUERIES_PER_CIPHERTEXT) {
+    return {
+      ok: false,
+      field: 'queriesPerCiphertext',
+      message: `must be an integer from 1 to ${CAPC_MAX_QUERIES_PER_CIPHERTEXT}`,
+    };
+  }
+  const count = packing.queryCount ?? ciphertexts * perCiphertext;
+  if (!Number.isInteger(count) || count < 1 || count > CAPC_MAX_BATCH) {
+    return { ok: false, field: 'queryCount', message: `a batch holds 1 to ${CAPC_MAX_BATCH} queries` };
+  }
+  if (Math.ceil(count / perCiphertext) !== ciphertexts) {
+    return {
+      ok: false,
+      field: 'queryCount',
+      message: `${count} queries at ${perCiphertext} per ciphertext take ${Math.ceil(count / perCiphertext)} ciphertexts, not ${ciphertexts}`,
+    };
+  }
+  return { ok: true, queriesPerCiphertext: perCiphertext, queryCount: count };
+}
 
 /** Argmax instances of one batch and teacher service are ordered query-major, partition-minor. */
 export interface CapcExtractorDescriptor {
@@ -35,12 +76,12 @@ export interface CapcJobSetup {
   extractor: CapcExtractorDescriptor;
 }
 
-export interface CapcBatchRequest {
+export interface CapcBatchRequest extends CapcQueryPacking {
   /** Chosen by the querying party (uuid); a batch id is used once. */
   batchId: string;
-  /** The job's next queries, by ordinal: [firstOrdinal, firstOrdinal + queries.length). */
+  /** The job's next queries, by ordinal: [firstOrdinal, firstOrdinal + queryCount). */
   firstOrdinal: number;
-  /** base64 of each query's ciphertext, in ordinal order. */
+  /** base64 of each query ciphertext (queriesPerCiphertext queries each), in ordinal order. */
   queries: string[];
 }
 
@@ -54,7 +95,10 @@ export interface CapcTeacherBatch {
   partitions: number;
   /** Partitions packed into each response ciphertext, in order (their sum is `partitions`). */
   packing: number[];
-  /** Per query, the response ciphertexts (base64), one per packing group. */
+  /**
+   * Per query ciphertext, the response ciphertexts (base64), one per packing group; each answers every query of its
+   * query ciphertext (query-major: slot s, then the group's partitions, then classes).
+   */
   responses: string[][];
 }
 
@@ -87,7 +131,7 @@ export interface CapcShareSumResponse {
   accepted: number;
 }
 
-export interface CapcEvaluateRequest {
+export interface CapcEvaluateRequest extends CapcQueryPacking {
   /** The guardian's session for this (batch, teacher service); the same id is the dealer session's. */
   sessionId: string;
   jobId: string;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { postFrames } from '@conclave/common';
 import {
+  CAPC_MAX_BATCH,
   decodeCapcFrames,
   encodeBase64,
   encodeU32,
@@ -17,6 +18,7 @@ import {
   HeContext,
   heParametersToJson,
   InMemoryCorrelationLedger,
+  maxQueriesPerCiphertext,
   type HeKeyPair,
   type HeParameters,
 } from '@conclave/crypto';
@@ -51,6 +53,12 @@ export interface CapcPartyOptions {
   classes: number;
   /** Default BFV_8192 (noise flooding hides the teachers' weights). */
   heParameters?: HeParameters;
+  /**
+   * Queries packed into each query ciphertext (libs/crypto queryStride): one teacher product, mask and response then
+   * answer them all. Default: as many as one partition's head leaves room for (BFV_8192, 10 classes, 64 features:
+   * 11); 1 encrypts each query alone.
+   */
+  queriesPerCiphertext?: number;
   /** Told of every framed call to the api once answered (timings for benchmarks; the JSON calls go through fetch). */
   onFramedCall?: (call: CapcFramedCall) => void;
 }
@@ -114,8 +122,10 @@ export async function runCapcLabeling(options: CapcLabelOptions): Promise<CapcLa
       params: options.params,
       quorum: options.quorum,
     });
+    // Default: 16 queries, rounded up to whole ciphertexts (11 per ciphertext: 22), at most CAPC_MAX_BATCH.
+    const perCiphertext = party.queriesPerCiphertext;
     await party.labelBatches(jobId, features, {
-      batchSize: options.batchSize ?? 16,
+      batchSize: options.batchSize ?? Math.min(CAPC_MAX_BATCH, perCiphertext * Math.ceil(16 / perCiphertext)),
       inFlight: options.inFlight ?? 2,
       onProgress: options.onProgress,
     });
@@ -140,6 +150,8 @@ export class CapcQueryingParty {
   readonly http: CapcApiHttp;
   private readonly clients = new Map<number, BfvLinearClient>();
   private readonly ledger = new InMemoryCorrelationLedger();
+  /** Queries per query ciphertext (see CapcPartyOptions.queriesPerCiphertext). */
+  readonly queriesPerCiphertext: number;
 
   private constructor(
     readonly options: CapcPartyOptions,
@@ -147,6 +159,19 @@ export class CapcQueryingParty {
     private readonly keys: HeKeyPair,
   ) {
     this.http = new CapcApiHttp(options.apiUrl, options.apiKey, this.stats, options.onFramedCall);
+    const most = maxQueriesPerCiphertext(keys.context.degree, {
+      features: options.extractor.dimension,
+      classes: options.classes,
+    });
+    const asked = options.queriesPerCiphertext;
+    if (asked !== undefined && (!Number.isInteger(asked) || asked < 1 || asked > Math.max(1, most))) {
+      throw new CapcClientError(
+        'VALIDATION_FAILED',
+        `queriesPerCiphertext must be an integer from 1 to ${Math.max(1, most)} with these parameters and features`,
+        400,
+      );
+    }
+    this.queriesPerCiphertext = Math.max(1, Math.min(asked ?? most, CAPC_MAX_BATCH));
   }
 
   static async create(options: CapcPartyOptions): Promise<CapcQueryingParty> {
@@ -196,19 +221,22 @@ export class CapcQueryingParty {
     return job.id;
   }
 
-  /** base64 of one query's ciphertext (a CNHE envelope under this party's key). */
+  /** base64 of one query's ciphertext, the query alone in it (a CNHE envelope under this party's key). */
   encryptQuery(features: Int32Array): string {
     return encodeBase64(this.clientFor(1).encryptQuery(features));
   }
 
-  /** Every query of a batch, the event loop getting a turn between them (other batches' rounds go on meanwhile). */
+  /**
+   * A batch's query ciphertexts, queriesPerCiphertext queries each (the last may hold fewer), the event loop getting
+   * a turn between them (other batches' rounds go on meanwhile).
+   */
   async encryptQueries(features: Int32Array[]): Promise<Uint8Array[]> {
-    const queries: Uint8Array[] = [];
-    for (const x of features) {
-      if (queries.length > 0) await nextTurn();
-      queries.push(this.clientFor(1).encryptQuery(x));
+    const ciphertexts: Uint8Array[] = [];
+    for (let first = 0; first < features.length; first += this.queriesPerCiphertext) {
+      if (ciphertexts.length > 0) await nextTurn();
+      ciphertexts.push(this.clientFor(1).encryptQueries(features.slice(first, first + this.queriesPerCiphertext)));
     }
-    return queries;
+    return ciphertexts;
   }
 
   /** One batch, start to end: queries, every argmax round, the share sums. */
@@ -268,8 +296,8 @@ export class CapcQueryingParty {
 
   /**
    * Sends a batch of queries (framed: ciphertexts as bytes, not base64) and prepares this party's side of its
-   * argmaxes (the rounds are the caller's to run). `request.queries` (bytes, or base64) replaces the encryption of
-   * `features`.
+   * argmaxes (the rounds are the caller's to run). `request.queries` (bytes, or base64: encryptQueries' ciphertexts
+   * of `features`) replaces their encryption.
    */
   async openBatch(
     jobId: string,
@@ -281,21 +309,26 @@ export class CapcQueryingParty {
     const queries = request.queries
       ? request.queries.map((q) => (typeof q === 'string' ? new Uint8Array(Buffer.from(q, 'base64')) : q))
       : await this.encryptQueries(features);
+    const perCiphertext = this.queriesPerCiphertext;
     const header: CapcFramedBatchRequestHeader = { batchId, firstOrdinal };
+    if (perCiphertext > 1) Object.assign(header, { queriesPerCiphertext: perCiphertext, queryCount: features.length });
     const answer = await this.http.postFramed(`/v1/jobs/${jobId}/capc/batches/framed`, header, queries);
     const response = answer.header as unknown as CapcFramedBatchResponseHeader;
-    if (!Array.isArray(response.teachers) || response.teachers.some((t) => !Array.isArray(t?.packing))) {
+    if (
+      !Array.isArray(response.teachers) ||
+      response.teachers.some((t) => !Array.isArray(t?.packing) || t.packing.reduce((a, b) => a + b, 0) !== t.partitions)
+    ) {
       throw new CapcClientError('UPSTREAM_ERROR', 'a malformed batch answer', 502);
     }
-    // Frames: teacher-major, then query, then packing group.
+    // Frames: teacher-major, then query ciphertext, then packing group.
     let frame = 0;
     const responsesOf = response.teachers.map((teacher) =>
-      Array.from({ length: features.length }, () => teacher.packing.map(() => answer.frames[frame++])),
+      Array.from({ length: queries.length }, () => teacher.packing.map(() => answer.frames[frame++])),
     );
     if (frame !== answer.frames.length || responsesOf.some((rows) => rows.some((row) => row.some((r) => !r)))) {
       throw new CapcClientError(
         'UPSTREAM_ERROR',
-        'the batch answer does not hold one response per query and group',
+        'the batch answer does not hold one response per query ciphertext and group',
         502,
       );
     }
@@ -307,16 +340,27 @@ export class CapcQueryingParty {
       fetching.catch(() => undefined); // awaited below, after the decryption
       return fetching;
     });
-    // Per teacher service: its argmax instances (query-major, partition-minor) with this party's logit shares.
+    // Per teacher service: its argmax instances (query-major, partition-minor) with this party's logit shares. A
+    // response answers every query of its ciphertext: slot-major, each slot the group's partitions, then classes.
+    const count = features.length;
     const decrypted: Uint32Array[][] = [];
     for (const [t, teacher] of response.teachers.entries()) {
-      const shares: Uint32Array[] = [];
-      for (const row of responsesOf[t]!) {
+      const shares = new Array<Uint32Array>(count * teacher.partitions);
+      for (const [c, row] of responsesOf[t]!.entries()) {
+        let first = 0;
         for (const [g, bytes] of row.entries()) {
           await nextTurn(); // another batch's rounds go on between decryptions
           const size = teacher.packing[g]!;
           const share = this.clientFor(size).decryptShare(bytes);
-          for (let p = 0; p < size; p++) shares.push(share.slice(p * classes, (p + 1) * classes));
+          for (let slot = 0; slot < perCiphertext && c * perCiphertext + slot < count; slot++) {
+            const q = c * perCiphertext + slot;
+            for (let p = 0; p < size; p++) {
+              const at = (slot * size + p) * classes;
+              shares[q * teacher.partitions + first + p] = share.slice(at, at + classes);
+            }
+          }
+          share.fill(0);
+          first += size;
         }
       }
       decrypted.push(shares);
@@ -374,6 +418,8 @@ export class CapcQueryingParty {
         this.keys,
         { features: this.options.extractor.dimension, classes: this.options.classes * groupSize },
         this.options.extractor.maxAbsFeature,
+        // A lone query (encryptQuery) sits in slot 0 whatever the packing; a group's responses follow the batch's.
+        { queriesPerCiphertext: this.queriesPerCiphertext },
       );
       this.clients.set(groupSize, client);
     }

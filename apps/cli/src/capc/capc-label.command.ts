@@ -15,7 +15,8 @@ export interface CapcLabelCliOptions {
   classes: string;
   mechanism: string;
   params: string;
-  batchSize: string;
+  batchSize?: string;
+  queriesPerCiphertext?: string;
   parameters: string;
 }
 
@@ -33,7 +34,8 @@ export async function runCapcLabelCommand(opts: CapcLabelCliOptions): Promise<vo
     classes: Number(opts.classes),
     mechanism: opts.mechanism,
     params: JSON.parse(opts.params) as Record<string, unknown>,
-    batchSize: Number(opts.batchSize),
+    batchSize: opts.batchSize === undefined ? undefined : Number(opts.batchSize),
+    queriesPerCiphertext: opts.queriesPerCiphertext === undefined ? undefined : Number(opts.queriesPerCiphertext),
     heParameters: opts.parameters === 'BFV_4096' ? BFV_4096 : BFV_8192,
     onProgress: (done, total) => process.stderr.write(`\r${done}/${total} queries`),
   });

@@ -22,11 +22,11 @@ export function stackHeads(heads: QuantizedLinearHead[]): QuantizedLinearHead {
 }
 
 /**
- * Partitions per product, from libs/crypto's layout condition (G·k + 1)·d ≤ N + 1 (G partitions of k classes,
- * d features, ring degree N).
+ * Partitions per product, from libs/crypto's layout condition (G·k + 1)·d ≤ S + 1 (G partitions of k classes,
+ * d features; S the coefficients per query: the ring degree N with one query per ciphertext, floor(N / Q) with Q).
  */
-export function partitionsPerProduct(degree: number, classes: number, dimension: number): number {
-  return Math.max(0, Math.floor(((degree + 1) / dimension - 1) / classes));
+export function partitionsPerProduct(stride: number, classes: number, dimension: number): number {
+  return Math.max(0, Math.floor(((stride + 1) / dimension - 1) / classes));
 }
 
 /**
@@ -39,6 +39,7 @@ export function prepareProducts(
   heads: QuantizedLinearHead[],
   layout: number,
   floodingSecurityBits: number,
+  queriesPerCiphertext = 1,
 ): { groups: BfvLinearTeacher[]; packing: number[] } {
   const groups: BfvLinearTeacher[] = [];
   const packing: number[] = [];
@@ -46,7 +47,12 @@ export function prepareProducts(
     for (let i = 0; i < heads.length;) {
       for (let g = Math.min(layout, heads.length - i); ; g--) {
         try {
-          groups.push(BfvLinearTeacher.prepare(context, stackHeads(heads.slice(i, i + g)), { floodingSecurityBits }));
+          groups.push(
+            BfvLinearTeacher.prepare(context, stackHeads(heads.slice(i, i + g)), {
+              floodingSecurityBits,
+              queriesPerCiphertext,
+            }),
+          );
           packing.push(g);
           i += g;
           break;

@@ -23,7 +23,7 @@ import { CapcService } from './capc.service.js';
 
 const CLASSES = 10;
 const PARTITIONS = 3;
-const QUERIES = 2;
+const QUERIES = 3;
 const DEALER = 'http://dealer.test';
 const extractor = publicFeatureExtractor('mnist');
 const rng = new SeededRng('teacher-capc-service');
@@ -84,8 +84,11 @@ describe('CapcService (teacher, confidential mode): framed bodies, halves prefet
     Int32Array.from({ length: extractor.dimension }, () => rng.randomBelow(extractor.maxAbsFeature + 1)),
   );
 
-  /** Evaluates the queries through the framed route; returns this test's (the querying party's) logit shares. */
-  async function evaluate(sessionId: string): Promise<Uint32Array[]> {
+  /**
+   * Evaluates the queries through the framed route, `perCiphertext` queries packed into each ciphertext; returns this
+   * test's (the querying party's) logit shares, query-major then partition.
+   */
+  async function evaluate(sessionId: string, perCiphertext = 1): Promise<Uint32Array[]> {
     const header: CapcFramedEvaluateRequestHeader = {
       sessionId,
       jobId: randomUUID(),
@@ -98,28 +101,42 @@ describe('CapcService (teacher, confidential mode): framed bodies, halves prefet
         maxAbsFeature: extractor.maxAbsFeature,
       },
       classes: CLASSES,
+      ...(perCiphertext > 1 ? { queriesPerCiphertext: perCiphertext, queryCount: QUERIES } : {}),
     };
     const client = new BfvLinearClient(
       keys,
       { features: extractor.dimension, classes: CLASSES },
       extractor.maxAbsFeature,
+      { queriesPerCiphertext: perCiphertext },
     );
-    const body = encodeCapcFrames(header, [keys.publicKey.export(), ...features.map((x) => client.encryptQuery(x))]);
+    const ciphertexts: Uint8Array[] = [];
+    for (let q = 0; q < QUERIES; q += perCiphertext) {
+      ciphertexts.push(client.encryptQueries(features.slice(q, q + perCiphertext)));
+    }
+    const body = encodeCapcFrames(header, [keys.publicKey.export(), ...ciphertexts]);
     const answer = await service.evaluateFramed(body);
     const { partitions, packing } = answer.header as { partitions: number; packing: number[] };
     expect(partitions).toBe(PARTITIONS);
-    expect(answer.frames).toHaveLength(QUERIES * packing.length);
-    const shares: Uint32Array[] = [];
+    expect(answer.frames).toHaveLength(ciphertexts.length * packing.length);
+    const shares = new Array<Uint32Array>(QUERIES * PARTITIONS);
     let frame = 0;
-    for (let q = 0; q < QUERIES; q++) {
+    for (let c = 0; c < ciphertexts.length; c++) {
+      let first = 0;
       for (const size of packing) {
         const group = new BfvLinearClient(
           keys,
           { features: extractor.dimension, classes: CLASSES * size },
           extractor.maxAbsFeature,
+          { queriesPerCiphertext: perCiphertext },
         );
         const share = group.decryptShare(answer.frames[frame++]!);
-        for (let p = 0; p < size; p++) shares.push(share.slice(p * CLASSES, (p + 1) * CLASSES));
+        for (let slot = 0; slot < perCiphertext && c * perCiphertext + slot < QUERIES; slot++) {
+          for (let p = 0; p < size; p++) {
+            const at = (slot * size + p) * CLASSES;
+            shares[(c * perCiphertext + slot) * PARTITIONS + first + p] = share.slice(at, at + CLASSES);
+          }
+        }
+        first += size;
       }
     }
     dealt.set(
@@ -203,6 +220,45 @@ describe('CapcService (teacher, confidential mode): framed bodies, halves prefet
       (await domainErrorOf(service.roundFramed(sessionId, 1, encodeCapcFrames({}, [new Uint8Array(4)])))).code,
     ).toBe('NOT_FOUND');
     expect(() => service.prepareSession(sessionId)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  });
+
+  it('answers queries packed several per ciphertext (a partial last ciphertext): the same plaintext votes', async () => {
+    const sessionId = randomUUID();
+    const shares = await evaluate(sessionId, 2); // 3 queries: ciphertexts of 2 and 1
+    const histograms = await runRounds(sessionId, shares);
+    expect(Array.from(histograms)).toEqual(plaintextHistograms());
+  });
+
+  it('refuses a packing that does not fit its ciphertexts or the heads', async () => {
+    const header = (extra: Record<string, unknown>): Record<string, unknown> => ({
+      sessionId: randomUUID(),
+      jobId: randomUUID(),
+      dataset: 'mnist',
+      heParameters: heParametersToJson(BFV_4096) as unknown as Record<string, unknown>,
+      extractor: {
+        id: extractor.id,
+        dimension: extractor.dimension,
+        featureScale: extractor.featureScale,
+        maxAbsFeature: extractor.maxAbsFeature,
+      },
+      classes: CLASSES,
+      ...extra,
+    });
+    const client = new BfvLinearClient(keys, { features: extractor.dimension, classes: CLASSES }, 127);
+    const query = client.encryptQuery(features[0]!);
+    const refused = (extra: Record<string, unknown>, frames = 1) =>
+      domainErrorOf(
+        service.evaluateFramed(
+          encodeCapcFrames(header(extra), [keys.publicKey.export(), ...Array.from({ length: frames }, () => query)]),
+        ),
+      );
+    // 5 queries in 2 ciphertexts at 2 per ciphertext: 3 ciphertexts are needed.
+    const wrongCount = await refused({ queriesPerCiphertext: 2, queryCount: 5 }, 2);
+    expect(wrongCount.code).toBe('VALIDATION_FAILED');
+    expect(wrongCount.message).toContain('queryCount');
+    // 6 queries of 703 coefficients do not fit N = 4096 (stride 682).
+    expect((await refused({ queriesPerCiphertext: 6, queryCount: 6 })).code).toBe('INVALID_HE_PARAMETERS');
+    expect((await refused({ queriesPerCiphertext: 0 })).code).toBe('VALIDATION_FAILED');
   });
 
   it('starts the argmaxes at round 1 when no prepare came, and refuses a replayed round and a late prepare', async () => {

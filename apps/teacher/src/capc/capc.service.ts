@@ -8,6 +8,7 @@ import { DomainError } from '@conclave/common';
 import {
   CAPC_MAX_BATCH,
   capcErrorCodeForCrypto,
+  capcQueryPacking,
   decodeCanonicalBase64,
   decodeCapcFrames,
   encodeBase64,
@@ -28,6 +29,7 @@ import {
   heParametersFromJson,
   InMemoryCorrelationLedger,
   isCryptoError,
+  queryStride,
   type HeParametersJson,
   type HePublicKey,
 } from '@conclave/crypto';
@@ -49,6 +51,9 @@ export const CAPC_MAX_FRAMED_ROUND_BYTES = 64 * 1024 + CAPC_MAX_ROUND_BYTES;
 /** A framed evaluate request: the header, the public key and CAPC_MAX_BATCH queries at most. */
 export const CAPC_MAX_FRAMED_EVALUATE_BYTES =
   64 * 1024 + CAPC_MAX_FRAMED_KEY_BYTES + CAPC_MAX_BATCH * CAPC_MAX_QUERY_BYTES;
+
+/** Prepared head layouts kept at once (per dataset, heads, HE parameters and queries per ciphertext). */
+const PREPARED_LAYOUTS = 4;
 
 interface PreparedHeads {
   groups: BfvLinearTeacher[];
@@ -118,36 +123,52 @@ export class CapcService implements OnApplicationShutdown {
     return { header: rest, frames: responses.flat() };
   }
 
-  /** A null public key or query stands for one that was not base64 (refused when it is reached, as always). */
+  /**
+   * A null public key or query stands for one that was not base64 (refused when it is reached, as always). Each
+   * query ciphertext packs `queriesPerCiphertext` queries (contracts CapcQueryPacking): every product answers all of
+   * them, and the shares are laid out per query (query-major, partition-minor) whatever the packing.
+   */
   private async evaluateBytes(
     request: CapcFramedEvaluateRequestHeader,
     publicKeyBytes: Uint8Array | null,
     queries: Array<Uint8Array | null>,
   ): Promise<Omit<CapcEvaluateResponse, 'responses'> & { responses: Uint8Array[][] }> {
-    const count = queries.length;
-    if (count < 1 || count > CAPC_MAX_BATCH) {
+    if (queries.length < 1 || queries.length > CAPC_MAX_BATCH) {
       throw new DomainError('VALIDATION_FAILED', `A batch holds 1 to ${CAPC_MAX_BATCH} queries`);
     }
+    const layout = capcQueryPacking(queries.length, request);
+    if (!layout.ok) throw new DomainError('VALIDATION_FAILED', `${layout.field}: ${layout.message}`);
+    const { queriesPerCiphertext: perCiphertext, queryCount: count } = layout;
+    const classes = request.classes;
     return this.guard(async () => {
       const context = await this.context(request.heParameters);
       const modulus = context.plainModulus!;
       const publicKey = this.publicKey(context, publicKeyBytes);
-      const prepared = await this.prepare(context, request);
+      const prepared = await this.prepare(context, request, perCiphertext);
       const partitions = prepared.packing.reduce((a, b) => a + b, 0);
-      const shares: Uint32Array[] = [];
+      const shares = new Array<Uint32Array>(count * partitions);
       const responses: Uint8Array[][] = [];
-      for (const [q, query] of queries.entries()) {
-        // The event loop gets a turn between queries: the argmax rounds of another batch (a querying party keeps
+      for (const [c, query] of queries.entries()) {
+        // The event loop gets a turn between ciphertexts: the argmax rounds of another batch (a querying party keeps
         // more than one in flight) are answered while this batch is evaluated, not after it.
-        if (q > 0) await nextTurn();
-        if (!query) throw new DomainError('INVALID_CIPHERTEXT', `queries[${q}] is not base64`, { query: q });
+        if (c > 0) await nextTurn();
+        if (!query) throw new DomainError('INVALID_CIPHERTEXT', `queries[${c}] is not base64`, { query: c });
         const row: Uint8Array[] = [];
+        let first = 0; // this group's first partition
         for (const [g, head] of prepared.groups.entries()) {
           const { response, share } = head.evaluate(query, publicKey);
           row.push(response);
-          for (let p = 0; p < prepared.packing[g]!; p++) {
-            shares.push(share.slice(p * request.classes, (p + 1) * request.classes));
+          const size = prepared.packing[g]!;
+          // share: slot-major, each slot the group's stacked heads (size × classes).
+          for (let s = 0; s < perCiphertext && c * perCiphertext + s < count; s++) {
+            const q = c * perCiphertext + s;
+            for (let p = 0; p < size; p++) {
+              const at = (s * size + p) * classes;
+              shares[q * partitions + first + p] = share.slice(at, at + classes);
+            }
           }
+          share.fill(0);
+          first += size;
         }
         responses.push(row);
       }
@@ -331,7 +352,11 @@ export class CapcService implements OnApplicationShutdown {
   }
 
   /** This dataset's linear heads on the request's extractor, quantized and packed (cached until the heads change). */
-  private async prepare(context: HeContext, request: CapcFramedEvaluateRequestHeader): Promise<PreparedHeads> {
+  private async prepare(
+    context: HeContext,
+    request: CapcFramedEvaluateRequestHeader,
+    queriesPerCiphertext: number,
+  ): Promise<PreparedHeads> {
     const { classes } = request;
     const extractor = checkedExtractor(request.extractor);
     const heads = (await this.heads.headsFor(request.dataset))
@@ -346,11 +371,21 @@ export class CapcService implements OnApplicationShutdown {
     if (heads.some((h) => h.classes !== classes || h.dimension !== extractor.dimension)) {
       throw new DomainError('VALIDATION_FAILED', 'The heads do not fit the requested classes or feature dimension');
     }
-    const key = [context.id, JSON.stringify(extractor), ...heads.map((h) => h.contentHash)].join('|');
+    const key = [context.id, queriesPerCiphertext, JSON.stringify(extractor), ...heads.map((h) => h.contentHash)].join(
+      '|',
+    );
     const cached = this.prepared.get(key);
     if (cached) return cached;
-    const perProduct = partitionsPerProduct(context.degree, classes, extractor.dimension);
-    if (perProduct < 1) throw new DomainError('INVALID_HE_PARAMETERS', 'The HE parameters are too small for the heads');
+    const stride = queryStride(context.degree, queriesPerCiphertext);
+    const perProduct = partitionsPerProduct(stride, classes, extractor.dimension);
+    if (perProduct < 1) {
+      throw new DomainError(
+        'INVALID_HE_PARAMETERS',
+        queriesPerCiphertext === 1
+          ? 'The HE parameters are too small for the heads'
+          : `${queriesPerCiphertext} queries per ciphertext leave too few coefficients per query for the heads`,
+      );
+    }
     // The same quantization as the querying party's (libs/ml): logits stay below libs/crypto's bound t/4.
     const quantized = heads.map((h) =>
       quantizeLinearHead(
@@ -367,12 +402,25 @@ export class CapcService implements OnApplicationShutdown {
     );
     // Noise flooding needs room in the modulus: on for N ≥ 8192, impossible (and off) on BFV_4096.
     const floodingSecurityBits = context.degree >= 8192 ? 40 : 0;
-    const { groups, packing } = prepareProducts(context, quantized, perProduct, floodingSecurityBits);
-    for (const old of this.prepared.values()) for (const head of old.groups) head.dispose();
-    this.prepared.clear();
+    const { groups, packing } = prepareProducts(
+      context,
+      quantized,
+      perProduct,
+      floodingSecurityBits,
+      queriesPerCiphertext,
+    );
+    // A few layouts stay prepared (jobs of one dataset may pack queries differently); the oldest goes first.
+    if (this.prepared.size >= PREPARED_LAYOUTS) {
+      const [oldestKey, oldest] = this.prepared.entries().next().value!;
+      this.prepared.delete(oldestKey);
+      for (const head of oldest.groups) head.dispose();
+    }
     const prepared = { groups, packing };
     this.prepared.set(key, prepared);
-    this.logger.info({ dataset: request.dataset, heads: heads.length, products: groups.length }, 'capc heads prepared');
+    this.logger.info(
+      { dataset: request.dataset, heads: heads.length, products: groups.length, queriesPerCiphertext },
+      'capc heads prepared',
+    );
     return prepared;
   }
 

@@ -16,7 +16,9 @@ import {
   linearLogits,
   logitCoefficient,
   maxAbsLogit,
+  maxQueriesPerCiphertext,
   quantize,
+  queryStride,
   reconstructLogits,
   type QuantizedLinearHead,
 } from './bfv-linear.js';
@@ -127,6 +129,49 @@ describe('BFV coefficient-encoded linear heads (CaPC)', () => {
       );
       expect(budget).toBeGreaterThan(10);
     }
+    teacher.dispose();
+  });
+
+  it('pack several queries into one ciphertext: every slot exact, full and partial ciphertexts, one response', () => {
+    const rng = new SeededRng('bfv-packed-8192');
+    const head = randomHead(rng, 10, 64);
+    // (k + 1) d - 1 = 703 coefficients per query: 11 fit in N = 8192 (stride 744), 12 do not (stride 682).
+    expect(maxQueriesPerCiphertext(8192, head)).toBe(11);
+    expect(queryStride(8192, 11)).toBe(744);
+    expectCode(() => BfvLinearTeacher.prepare(large, head, { queriesPerCiphertext: 12 }), 'PARAMETERS_INSUFFICIENT');
+    expectCode(
+      () => new BfvLinearClient(largeKeys, head, 127, { queriesPerCiphertext: 12 }),
+      'PARAMETERS_INSUFFICIENT',
+    );
+    expectCode(() => new BfvLinearClient(largeKeys, head, 127, { queriesPerCiphertext: 0 }), 'INVALID_ARGUMENT');
+    const teacher = BfvLinearTeacher.prepare(large, head, { queriesPerCiphertext: 11 });
+    expect(teacher.queriesPerCiphertext).toBe(11);
+    expect(teacher.floodingBits).toBeGreaterThan(80);
+    const client = new BfvLinearClient(largeKeys, head, head.maxAbsFeature, { queriesPerCiphertext: 11 });
+    for (const count of [11, 4, 1]) {
+      const xs = Array.from({ length: count }, (_, s) =>
+        s === 0 ? new Int32Array(64).fill(127) : s === 1 ? new Int32Array(64).fill(-127) : randomFeatures(rng, 64),
+      );
+      const { response, share } = teacher.evaluate(client.encryptQueries(xs), largeKeys.publicKey, { rng });
+      expect(response.length).toBe(large.ciphertextBytes(teacher.responsePrimes));
+      const mine = client.decryptShare(response);
+      expect(mine.length).toBe(110);
+      expect(share.length).toBe(110);
+      for (let s = 0; s < 11; s++) {
+        // An empty slot answers the bias alone.
+        const expected = s < count ? linearLogits(head, xs[s]!) : Array.from(head.bias);
+        expect(
+          reconstructLogits(
+            large.plainModulus!,
+            mine.subarray(s * 10, s * 10 + 10),
+            share.subarray(s * 10, s * 10 + 10),
+          ),
+        ).toEqual(expected);
+      }
+    }
+    expectCode(() => client.encryptQueries([]), 'INVALID_ARGUMENT');
+    expectCode(() => client.encryptQueries(Array.from({ length: 12 }, () => new Int32Array(64))), 'INVALID_ARGUMENT');
+    expectCode(() => client.encryptQueries([new Int32Array(64), new Int32Array(63)]), 'INVALID_ARGUMENT');
     teacher.dispose();
   });
 

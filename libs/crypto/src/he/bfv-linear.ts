@@ -32,18 +32,44 @@ export interface QuantizedLinearHead extends LinearHeadShape {
   readonly maxAbsFeature: number;
 }
 
-/** Coefficient of the product polynomial that holds logit i. */
-export function logitCoefficient(shape: LinearHeadShape, i: number): number {
-  return i * shape.features + shape.features - 1;
+/**
+ * Coefficient of the product polynomial that holds logit i (of the query in `slot`, when a ciphertext packs several
+ * queries `stride` coefficients apart; see queryStride).
+ */
+export function logitCoefficient(shape: LinearHeadShape, i: number, slot = 0, stride = 0): number {
+  return slot * stride + i * shape.features + shape.features - 1;
 }
 
-function checkShape(degree: number, shape: LinearHeadShape): void {
+/**
+ * Several queries in one ciphertext: query s is encoded from coefficient s * S on, S = floor(N / Q) for Q queries per
+ * ciphertext. Query s's part of the product X P spans coefficients [s S, s S + (k + 1) d - 2], so the Q blocks are
+ * disjoint (nothing wraps around) while (k + 1) d - 1 <= S; Q = 1 gives back the single-query condition
+ * (k + 1) d <= N + 1. One product, one mask and one response then answer Q queries.
+ */
+export function queryStride(degree: number, queriesPerCiphertext: number): number {
+  return Math.floor(degree / queriesPerCiphertext);
+}
+
+/** The most queries one ciphertext can pack for this head shape (0 when not even one fits). */
+export function maxQueriesPerCiphertext(degree: number, shape: LinearHeadShape): number {
+  return Math.floor(degree / ((shape.classes + 1) * shape.features - 1));
+}
+
+function checkShape(degree: number, shape: LinearHeadShape, queriesPerCiphertext = 1): void {
   const { features: d, classes: k } = shape;
   if (!Number.isInteger(d) || !Number.isInteger(k) || d < 1 || k < 1) {
     throw new CryptoError('INVALID_ARGUMENT', 'linear head: features and classes must be positive integers');
   }
-  if ((k + 1) * d > degree + 1) {
-    throw new CryptoError('PARAMETERS_INSUFFICIENT', `linear head: (classes + 1) * features must be <= ${degree + 1}`);
+  if (!Number.isInteger(queriesPerCiphertext) || queriesPerCiphertext < 1 || queriesPerCiphertext > degree) {
+    throw new CryptoError('INVALID_ARGUMENT', 'queriesPerCiphertext must be a positive integer');
+  }
+  if ((k + 1) * d - 1 > queryStride(degree, queriesPerCiphertext)) {
+    throw new CryptoError(
+      'PARAMETERS_INSUFFICIENT',
+      queriesPerCiphertext === 1
+        ? `linear head: (classes + 1) * features must be <= ${degree + 1}`
+        : `linear head: ${queriesPerCiphertext} queries per ciphertext need (classes + 1) * features - 1 <= ${queryStride(degree, queriesPerCiphertext)}`,
+    );
   }
 }
 
@@ -88,12 +114,17 @@ export interface BfvTeacherOptions {
    * Default 40; 0 disables flooding (only for parameters too small for it, e.g. BFV_4096 — see README).
    */
   readonly floodingSecurityBits?: number;
+  /** Queries packed into each query ciphertext (default 1; see queryStride). The querying party must use the same. */
+  readonly queriesPerCiphertext?: number;
 }
 
 export interface BfvTeacherResponse {
   /** Enc(W x + b + r): goes to the querying party, whose decryption is its share. */
   readonly response: Uint8Array;
-  /** -r at the logit positions (mod t): the teacher's additive share of the logits. */
+  /**
+   * -r at the logit positions (mod t): the teacher's additive share of the logits; with several queries per
+   * ciphertext, query-major (query s's k logits at [s k, (s + 1) k)).
+   */
   readonly share: Uint32Array;
 }
 
@@ -111,6 +142,8 @@ export class BfvLinearTeacher {
   readonly floodingBits: number | undefined;
   /** RNS primes kept in responses. */
   readonly responsePrimes: number;
+  /** Queries packed into each query ciphertext (and so answered by each response). */
+  readonly queriesPerCiphertext: number;
   private readonly field: PrimeField;
   private readonly logitPositions: number[];
   private readonly bias: Uint32Array;
@@ -122,13 +155,20 @@ export class BfvLinearTeacher {
     private readonly weights: PlainText,
     flooding: number | undefined,
     responsePrimes: number,
+    queriesPerCiphertext: number,
   ) {
     this.shape = { features: head.features, classes: head.classes };
     this.field = new PrimeField(context.plainModulus!);
     this.floodingBits = flooding;
     this.responsePrimes = responsePrimes;
-    this.logitPositions = Array.from({ length: head.classes }, (_, i) => logitCoefficient(head, i));
-    this.bias = Uint32Array.from({ length: head.classes }, (_, i) => this.field.fromSigned(head.bias[i]));
+    this.queriesPerCiphertext = queriesPerCiphertext;
+    const stride = queryStride(context.degree, queriesPerCiphertext);
+    const k = head.classes;
+    this.logitPositions = Array.from({ length: queriesPerCiphertext * k }, (_, j) =>
+      logitCoefficient(head, j % k, Math.floor(j / k), stride),
+    );
+    const bias = Uint32Array.from({ length: k }, (_, i) => this.field.fromSigned(head.bias[i]));
+    this.bias = Uint32Array.from({ length: queriesPerCiphertext * k }, (_, j) => bias[j % k]!);
   }
 
   /** Encodes the head once; checks that logits fit (|W x + b| < t / 4) and the noise budget (exact decryption). */
@@ -137,7 +177,8 @@ export class BfvLinearTeacher {
       throw new CryptoError('INVALID_ARGUMENT', 'BFV linear heads need a BFV context');
     }
     const N = context.degree;
-    checkShape(N, head);
+    const queriesPerCiphertext = options.queriesPerCiphertext ?? 1;
+    checkShape(N, head, queriesPerCiphertext);
     const { features: d, classes: k } = head;
     const t = context.plainModulus;
     if (head.weights.length !== k * d || head.bias.length !== k) {
@@ -161,7 +202,8 @@ export class BfvLinearTeacher {
       throw new CryptoError('PARAMETERS_INSUFFICIENT', 'linear head: logits can reach t / 4; quantize more coarsely');
     }
 
-    // Worst-case noise: fresh query noise times ||W||_1, the mask's rounding, the re-randomising encryption.
+    // Worst-case noise: fresh query noise times ||W||_1, the mask's rounding, the re-randomising encryption. Per
+    // coefficient, so packing queries (disjoint blocks of the product) does not change it.
     const fresh = freshNoiseBound(N);
     const evaluated = fresh * (Math.max(l1, 1) + 1) + 1;
     const lambda = options.floodingSecurityBits ?? 40;
@@ -204,7 +246,7 @@ export class BfvLinearTeacher {
     const { runtime } = context;
     const weights = withSealScope(runtime, (scope) => scope.keep(context.bfvPlaintext(scope, coefficients)));
     coefficients.fill(0);
-    return new BfvLinearTeacher(context, head, weights, bits, responsePrimes);
+    return new BfvLinearTeacher(context, head, weights, bits, responsePrimes, queriesPerCiphertext);
   }
 
   /**
@@ -221,7 +263,7 @@ export class BfvLinearTeacher {
     const N = context.degree;
     const field = this.field;
     const mask = field.randomVector(N, rng);
-    const share = new Uint32Array(this.shape.classes);
+    const share = new Uint32Array(this.logitPositions.length);
     this.logitPositions.forEach((position, i) => {
       share[i] = field.neg(mask[position]);
       mask[position] = field.add(mask[position], this.bias[i]);
@@ -245,9 +287,10 @@ export class BfvLinearTeacher {
   }
 
   /**
-   * Answers one encrypted query: Enc(W x) + Enc(r + b) (+ flooding), switched down to `responsePrimes`. Returns
-   * the response for the querying party and the teacher's share -r. The query must be a fresh encryption at the
-   * first data level (full or seeded form). Uses `options.mask` if given (see createResponseMask).
+   * Answers one encrypted query (or `queriesPerCiphertext` packed queries): Enc(W x) + Enc(r + b) (+ flooding),
+   * switched down to `responsePrimes`. Returns the response for the querying party and the teacher's share -r. The
+   * query must be a fresh encryption at the first data level (full or seeded form). Uses `options.mask` if given
+   * (see createResponseMask).
    */
   evaluate(
     query: Uint8Array,
@@ -335,32 +378,58 @@ export class BfvResponseMask {
 /** The querying party's side: encrypts feature vectors and turns responses into its shares of the logits. */
 export class BfvLinearClient {
   private readonly field: PrimeField;
+  /** Queries packed into each ciphertext (the teachers must be prepared with the same; see queryStride). */
+  readonly queriesPerCiphertext: number;
+  private readonly stride: number;
 
   constructor(
     readonly keys: HeKeyPair,
     readonly shape: LinearHeadShape,
     /** Quantized features are clamped to [-maxAbsFeature, maxAbsFeature]; must match the teachers' bound. */
     readonly maxAbsFeature: number,
+    options: { queriesPerCiphertext?: number } = {},
   ) {
     const { context } = keys;
     if (context.scheme !== 'bfv' || context.plainModulus === undefined) {
       throw new CryptoError('INVALID_ARGUMENT', 'BFV linear heads need a BFV context');
     }
-    checkShape(context.degree, shape);
+    this.queriesPerCiphertext = options.queriesPerCiphertext ?? 1;
+    checkShape(context.degree, shape, this.queriesPerCiphertext);
+    this.stride = queryStride(context.degree, this.queriesPerCiphertext);
     this.field = new PrimeField(context.plainModulus);
   }
 
   /** Encrypts integer features (seeded symmetric encryption, about half the size of a full ciphertext). */
   encryptQuery(features: ArrayLike<number>): Uint8Array {
+    return this.encryptQueries([features]);
+  }
+
+  /**
+   * Encrypts 1 to queriesPerCiphertext queries into one ciphertext, query s from coefficient s * stride on (unused
+   * slots are zero and answer logits b).
+   */
+  encryptQueries(queries: ReadonlyArray<ArrayLike<number>>): Uint8Array {
     const { context } = this.keys;
-    if (features.length !== this.shape.features) {
-      throw new CryptoError('INVALID_ARGUMENT', `query: expected ${this.shape.features} features`);
+    if (queries.length < 1 || queries.length > this.queriesPerCiphertext) {
+      throw new CryptoError('INVALID_ARGUMENT', `query: 1 to ${this.queriesPerCiphertext} queries per ciphertext`);
     }
-    const coefficients = new Uint32Array(features.length);
-    for (let j = 0; j < features.length; j++) {
-      const x = features[j];
-      if (!Number.isSafeInteger(x)) throw new CryptoError('INVALID_ARGUMENT', 'query: features must be integers');
-      coefficients[j] = this.field.fromSigned(Math.max(-this.maxAbsFeature, Math.min(this.maxAbsFeature, x)));
+    const coefficients = new Uint32Array(
+      queries.length === 1 ? this.shape.features : (queries.length - 1) * this.stride + this.shape.features,
+    );
+    for (const [s, features] of queries.entries()) {
+      if (features.length !== this.shape.features) {
+        throw new CryptoError('INVALID_ARGUMENT', `query: expected ${this.shape.features} features`);
+      }
+      for (let j = 0; j < features.length; j++) {
+        const x = features[j];
+        if (!Number.isSafeInteger(x)) {
+          coefficients.fill(0);
+          throw new CryptoError('INVALID_ARGUMENT', 'query: features must be integers');
+        }
+        coefficients[s * this.stride + j] = this.field.fromSigned(
+          Math.max(-this.maxAbsFeature, Math.min(this.maxAbsFeature, x)),
+        );
+      }
     }
     const { runtime } = context;
     return withSealScope(runtime, (scope) => {
@@ -373,7 +442,10 @@ export class BfvLinearClient {
     });
   }
 
-  /** Decrypts a teacher's response: the querying party's share (mod t) of each logit. */
+  /**
+   * Decrypts a teacher's response: the querying party's share (mod t) of each logit; with several queries per
+   * ciphertext, query-major (queriesPerCiphertext × classes).
+   */
   decryptShare(response: Uint8Array): Uint32Array {
     const { context } = this.keys;
     const { runtime } = context;
@@ -383,9 +455,10 @@ export class BfvLinearClient {
         scope.track(this.keys.decryptor.decrypt(ct) as PlainText),
       );
       const coefficients = context.readBfvPlaintext(plain);
+      const k = this.shape.classes;
       const share = Uint32Array.from(
-        { length: this.shape.classes },
-        (_, i) => coefficients[logitCoefficient(this.shape, i)],
+        { length: this.queriesPerCiphertext * k },
+        (_, j) => coefficients[logitCoefficient(this.shape, j % k, Math.floor(j / k), this.stride)],
       );
       coefficients.fill(0);
       return share;

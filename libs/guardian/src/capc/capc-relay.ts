@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { currentCorrelationId, DomainError, postFrames, ServiceClient, upstreamFailure } from '@conclave/common';
 import {
   CAPC_MAX_BATCH,
+  capcQueryPacking,
   CORRELATION_HEADER,
   decodeCanonicalBase64,
   decodeCapcFrames,
@@ -14,6 +15,7 @@ import {
   type CapcFramedBatchResponseHeader,
   type CapcFramedEvaluateRequestHeader,
   type CapcFramedEvaluateResponseHeader,
+  type CapcQueryPacking,
   type CapcRoundRequest,
   type CapcRoundResponse,
   type CapcShareSumRequest,
@@ -93,6 +95,7 @@ export class CapcRelay {
   /** The JSON route: base64 queries in, base64 responses out. */
   async startBatch(partyId: string, jobId: string, request: CapcBatchRequest): Promise<CapcBatchResponse> {
     const context = await this.batchContext(partyId, jobId, request.queries.length);
+    const layout = checkedPacking(request.queries.length, request);
     const maxBytes = this.maxCiphertextBytes();
     const queries = request.queries.map((query, i) => {
       if (typeof query !== 'string') throw new DomainError('VALIDATION_FAILED', `queries[${i}] must be base64`);
@@ -104,7 +107,15 @@ export class CapcRelay {
       checkEnvelope(bytes, i, context.contextId);
       return bytes;
     });
-    const batch = await this.relayBatch(partyId, jobId, context, request.batchId, request.firstOrdinal, queries);
+    const batch = await this.relayBatch(
+      partyId,
+      jobId,
+      context,
+      request.batchId,
+      request.firstOrdinal,
+      queries,
+      layout,
+    );
     return {
       ...batch,
       teachers: batch.teachers.map((t) => ({
@@ -130,7 +141,7 @@ export class CapcRelay {
       }
       throw new DomainError('MALFORMED_REQUEST', `Not a framed batch: ${decoded.message}`);
     }
-    const { batchId, firstOrdinal, ...other } = decoded.header;
+    const { batchId, firstOrdinal, queriesPerCiphertext, queryCount, ...other } = decoded.header;
     const problems: Array<{ field: string; problems: string[] }> = [];
     if (typeof batchId !== 'string' || !UUID.test(batchId))
       problems.push({ field: 'batchId', problems: ['must be a UUID'] });
@@ -147,8 +158,17 @@ export class CapcRelay {
     }
     const queries = decoded.frames;
     const context = await this.batchContext(partyId, jobId, queries.length);
+    const layout = checkedPacking(queries.length, { queriesPerCiphertext, queryCount } as CapcQueryPacking);
     queries.forEach((bytes, i) => checkEnvelope(bytes, i, context.contextId));
-    const batch = await this.relayBatch(partyId, jobId, context, batchId as string, firstOrdinal as number, queries);
+    const batch = await this.relayBatch(
+      partyId,
+      jobId,
+      context,
+      batchId as string,
+      firstOrdinal as number,
+      queries,
+      layout,
+    );
     const header: CapcFramedBatchResponseHeader = {
       ...batch,
       teachers: batch.teachers.map(({ responses: _responses, ...t }) => t),
@@ -172,7 +192,10 @@ export class CapcRelay {
     return { ...context, contextId };
   }
 
-  /** Relays checked queries to every teacher service, opens the dealer sessions and asks the teachers to prepare. */
+  /**
+   * Relays checked query ciphertexts to every teacher service, opens the dealer sessions and asks the teachers to
+   * prepare. The batch holds `layout.queryCount` queries, `layout.queriesPerCiphertext` per ciphertext.
+   */
   private async relayBatch(
     partyId: string,
     jobId: string,
@@ -180,9 +203,10 @@ export class CapcRelay {
     batchId: string,
     firstOrdinal: number,
     queries: Uint8Array[],
+    layout: { queriesPerCiphertext: number; queryCount: number },
   ): Promise<RelayedBatchAnswer> {
     const { job, setup, dataset, endpoints } = context;
-    const count = queries.length;
+    const count = layout.queryCount;
     const expected = await this.capc.nextOrdinal(jobId);
     if (firstOrdinal !== expected) {
       throw new DomainError('PROTOCOL_OUT_OF_ORDER', `The job's next batch starts at query ${expected}`, {
@@ -213,9 +237,11 @@ export class CapcRelay {
             heParameters: setup.heParameters,
             extractor: setup.extractor as never,
             classes,
+            queriesPerCiphertext: layout.queriesPerCiphertext,
+            queryCount: count,
           };
           const answer = await this.evaluate(endpoint, header, setup.publicKey, queries);
-          checkEvaluation(answer, sessionId, count, modulus);
+          checkEvaluation(answer, sessionId, queries.length, modulus);
           await dealerClient.post('/v1/argmax-sessions', {
             id: sessionId,
             modulus,
@@ -260,8 +286,9 @@ export class CapcRelay {
   }
 
   /**
-   * One teacher service's evaluation through its framed route: the public key and the queries as frames, the
-   * responses back as frames (query-major, then packing group). Refusals keep the teacher's own 4xx code.
+   * One teacher service's evaluation through its framed route: the public key and the query ciphertexts as frames,
+   * the responses back as frames (query ciphertext-major, then packing group). Refusals keep the teacher's own 4xx
+   * code.
    */
   private async evaluate(
     endpoint: TeacherEndpoint,
@@ -602,10 +629,25 @@ export class CapcRelay {
   }
 }
 
+/** The batch's packing (contracts capcQueryPacking) or a 400 naming the field. */
+function checkedPacking(
+  ciphertexts: number,
+  packing: CapcQueryPacking,
+): { queriesPerCiphertext: number; queryCount: number } {
+  const layout = capcQueryPacking(ciphertexts, packing);
+  if (!layout.ok) {
+    throw new DomainError('VALIDATION_FAILED', `Invalid request: ${layout.field}: ${layout.message}`, {
+      fields: [{ field: layout.field, problems: [layout.message] }],
+    });
+  }
+  return layout;
+}
+
+/** `ciphertexts`: the batch's query ciphertexts (one row of responses each). */
 function checkEvaluation(
   answer: CapcFramedEvaluateResponseHeader & { responses: Uint8Array[][] },
   sessionId: string,
-  count: number,
+  ciphertexts: number,
   modulus: number,
 ): void {
   const ok =
@@ -617,7 +659,7 @@ function checkEvaluation(
     Array.isArray(answer.packing) &&
     answer.packing.every((n) => Number.isInteger(n) && n > 0) &&
     answer.packing.reduce((a, b) => a + b, 0) === answer.partitions &&
-    answer.responses.length === count &&
+    answer.responses.length === ciphertexts &&
     answer.responses.every((r) => r.length === answer.packing.length && r.every((c) => c.length > 0));
   if (!ok) throw new DomainError('UPSTREAM_ERROR', 'A teacher service answered a malformed evaluation');
 }

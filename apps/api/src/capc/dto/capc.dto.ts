@@ -1,12 +1,18 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsInt, IsObject, IsString, IsUUID, IsUrl, Max, MaxLength, Min } from 'class-validator';
-import type { CapcBatchRequest, CapcRoundRequest, CapcShareSumRequest } from '@conclave/contracts';
+import { IsArray, IsInt, IsObject, IsOptional, IsString, IsUUID, IsUrl, Max, MaxLength, Min } from 'class-validator';
+import {
+  CAPC_MAX_BATCH,
+  CAPC_MAX_QUERIES_PER_CIPHERTEXT,
+  type CapcBatchRequest,
+  type CapcRoundRequest,
+  type CapcShareSumRequest,
+} from '@conclave/contracts';
 
 export class CapcBatchRequestDto implements CapcBatchRequest {
   @ApiProperty({ description: 'uuid chosen by the querying party; used once' }) @IsUUID('all') batchId: string;
 
-  @ApiProperty({ description: "the job's next query (the batch covers [firstOrdinal, firstOrdinal + queries))" })
+  @ApiProperty({ description: "the job's next query (the batch covers [firstOrdinal, firstOrdinal + queryCount))" })
   @Type(() => Number)
   @IsInt()
   @Min(0)
@@ -16,6 +22,25 @@ export class CapcBatchRequestDto implements CapcBatchRequest {
   @IsArray()
   @IsString({ each: true })
   queries: string[];
+
+  @ApiProperty({
+    required: false,
+    description: 'queries packed into each ciphertext, query s from coefficient s × floor(N / Q) on (default 1)',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(CAPC_MAX_QUERIES_PER_CIPHERTEXT)
+  queriesPerCiphertext?: number;
+
+  @ApiProperty({ required: false, description: "the batch's queries (default: every slot of every ciphertext)" })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(CAPC_MAX_BATCH)
+  queryCount?: number;
 }
 
 export class CapcRoundRequestDto implements CapcRoundRequest {

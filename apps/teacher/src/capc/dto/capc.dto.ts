@@ -7,6 +7,7 @@ import {
   IsInt,
   IsNumber,
   IsObject,
+  IsOptional,
   IsString,
   IsUrl,
   IsUUID,
@@ -18,6 +19,7 @@ import {
 } from 'class-validator';
 import {
   CAPC_MAX_BATCH,
+  CAPC_MAX_QUERIES_PER_CIPHERTEXT,
   type CapcEvaluateRequest,
   type CapcExtractorDescriptor,
   type CapcFramedEvaluateRequestHeader,
@@ -45,6 +47,22 @@ export class CapcFramedEvaluateHeaderDto implements CapcFramedEvaluateRequestHea
   extractor: CapcExtractorDto;
 
   @ApiProperty() @Type(() => Number) @IsInt() @Min(2) @Max(1000) classes: number;
+
+  @ApiProperty({ required: false, description: 'queries packed into each query ciphertext (default 1)' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(CAPC_MAX_QUERIES_PER_CIPHERTEXT)
+  queriesPerCiphertext?: number;
+
+  @ApiProperty({ required: false, description: "the batch's queries (default: every slot of every ciphertext)" })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(CAPC_MAX_BATCH)
+  queryCount?: number;
 }
 
 export class CapcEvaluateRequestDto extends CapcFramedEvaluateHeaderDto implements CapcEvaluateRequest {
