@@ -7,6 +7,7 @@ import { QueryBaseline1795454459787 } from './1795454459787-query-baseline.js';
 import { StudentRegistryAndEvaluationData1795461052188 } from './1795461052188-student-registry-and-evaluation-data.js';
 import { CapcJobs1796306411291 } from './1796306411291-capc-jobs.js';
 import { QueryVoteHistogram1796377836122 } from './1796377836122-query-vote-histogram.js';
+import { QueryRowsAsRead1796401971329 } from './1796401971329-query-rows-as-read.js';
 
 export const coordinatorMigrations: Function[] = [
   InitialSchema1795450470524,
@@ -17,4 +18,5 @@ export const coordinatorMigrations: Function[] = [
   StudentRegistryAndEvaluationData1795461052188,
   CapcJobs1796306411291,
   QueryVoteHistogram1796377836122,
+  QueryRowsAsRead1796401971329,
 ];

@@ -205,6 +205,9 @@ describe('labeling jobs across processes (pate mode, MNIST)', () => {
       label: unknown;
     }>;
     expect(labels.filter((l) => l.status === 'refused-budget').every((l) => l.label === null)).toBe(true);
+    // Every query is listed and decided, also those the guardian never read (their rows are created refused).
+    expect(labels).toHaveLength(QUERIES);
+    expect(labels.filter((l) => l.status === 'answered' || l.status === 'refused-budget')).toHaveLength(QUERIES);
     expect(await ledgerOf(budgetId)).toHaveLength(job.queries.answered);
     const status = (await call(`${api.url}/v1/budgets/${budgetId}`, { key: api.party })).body;
     expect(status.epsilonDataIndependent).toBeLessThanOrEqual(2);

@@ -62,7 +62,7 @@ export class JobsService {
     const params = normaliseMechanismParams(mechanism, dto.params);
     const maxQueries = Math.min(dto.maxQueries, unlabeled.recordCount);
     const baselines = checkBaselines(mechanism, dto.baselines, maxQueries, dataset.numClasses);
-    const job = await this.jobs.createWithQueries({
+    const job = await this.jobs.create({
       unlabeledDatasetId: unlabeled.id,
       budgetId: budget.id,
       requestedByPartyId: partyId,

@@ -171,7 +171,7 @@ describe(`students: training, registry, acceptance, inference (${process.env.DAT
     );
     poolId = pool.id;
     const budget = await budgets.create({ consortiumDatasetId: dataset.id, name: 'b', epsilonLimit: 50, delta: 1e-5 });
-    job = await jobs.createWithQueries({
+    job = await jobs.create({
       unlabeledDatasetId: pool.id,
       budgetId: budget.id,
       requestedByPartyId: querying.id,

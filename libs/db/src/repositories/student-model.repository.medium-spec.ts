@@ -61,7 +61,7 @@ describe(`student registry and evaluation data (${process.env.DATABASE_URL ? 'Po
       conversion: 'improved',
       orders: [2, 4],
     });
-    const job = await jobs.createWithQueries({
+    const job = await jobs.create({
       unlabeledDatasetId: pool.id,
       budgetId: budget.id,
       requestedByPartyId: party.id,

@@ -124,7 +124,7 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
       epsilonLimit: options.epsilon,
       delta: 1e-5,
     });
-    const job = await repos.jobs.createWithQueries({
+    const job = await repos.jobs.create({
       unlabeledDatasetId: unlabeled.id,
       budgetId: budget.id,
       requestedByPartyId: querying.id,
@@ -136,6 +136,12 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
       baselines: options.baselines,
     });
     return { job, budget };
+  }
+
+  /** How many query rows the job has (they are created as the guardian reads its batches). */
+  async function rowsOf(jobId: string): Promise<number> {
+    const [row] = await db.dataSource.query(`SELECT count(*)::integer AS n FROM "query" WHERE "job_id" = $1`, [jobId]);
+    return (row as { n: number }).n;
   }
 
   function runner(
@@ -155,6 +161,23 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
       { batchSize, batchesInFlight },
     );
   }
+
+  it('counts and lists a new job’s queries as pending before any of their rows exists', async () => {
+    const { job } = await setUp({ records: 20, epsilon: 50 });
+    expect(await rowsOf(job.id)).toBe(0);
+    expect(await repos.jobs.countByStatus(job.id)).toEqual({
+      pending: 20,
+      answered: 0,
+      'refused-threshold': 0,
+      'refused-budget': 0,
+      failed: 0,
+    });
+    const labels = await repos.jobs.labels(job.id, { offset: 5, limit: 10 });
+    expect(labels.map((l) => l.ordinal)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    expect(labels.every((l) => l.status === 'pending' && l.label === null && typeof l.recordId === 'string')).toBe(
+      true,
+    );
+  });
 
   it('answers every query with the teachers’ plurality and charges each exactly once', async () => {
     const { job, budget } = await setUp({ records: 20, epsilon: 50 });
@@ -177,8 +200,10 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
   });
 
   it('stops when the budget runs out and refuses the remaining queries, never answering them', async () => {
+    // 80 records in batches of 8: the budget runs out long before the last batches are read, so queries that have
+    // no row yet are refused too.
     const { job, budget } = await setUp({
-      records: 30,
+      records: 80,
       epsilon: 1,
       params: { sigma: 20, accounting: 'dataIndependent' },
     });
@@ -187,10 +212,31 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     const answered = labels.filter((l) => l.status === 'answered');
     const refused = labels.filter((l) => l.status === 'refused-budget');
     expect(answered.length).toBeGreaterThan(0);
-    expect(answered.length + refused.length).toBe(30);
+    expect(answered.length).toBeLessThan(40);
+    expect(answered.length + refused.length).toBe(80);
     expect(refused.every((l) => l.label === null)).toBe(true);
+    expect(await rowsOf(job.id)).toBe(80);
+    expect(await repos.jobs.countByStatus(job.id)).toMatchObject({ pending: 0, 'refused-budget': refused.length });
+    expect((await repos.jobs.findById(job.id))!.queriesRefused).toBe(refused.length);
     expect(await repos.budgetRows.ledger(budget.id)).toHaveLength(answered.length);
     expect((await repos.budgets.status(budget.id)).epsilonCharged).toBeLessThanOrEqual(1);
+  });
+
+  it('fails a job whose teachers were discarded: every query, with a row or not, is reported failed', async () => {
+    const { job, budget } = await setUp({ records: 10, epsilon: 50 });
+    // One query already has its row (a run read it, then died) and the others none.
+    expect(await repos.jobs.nextPending(job.id, 1)).toHaveLength(1);
+    await db.dataSource.query(
+      `UPDATE "consortium_dataset" SET "teachers_discarded_at" = now()
+        WHERE "id" = (SELECT "consortium_dataset_id" FROM "privacy_budget" WHERE "id" = $1)`,
+      [budget.id],
+    );
+    expect(await runner().run(job.id)).toBe('failed');
+    expect(await repos.jobs.countByStatus(job.id)).toMatchObject({ pending: 0, failed: 10, answered: 0 });
+    const labels = await repos.jobs.labels(job.id, { offset: 0, limit: 100 });
+    expect(labels.every((l) => l.status === 'failed' && l.label === null)).toBe(true);
+    expect((await repos.jobs.findById(job.id))!.queriesRefused).toBe(10);
+    expect(await repos.budgetRows.ledger(budget.id)).toHaveLength(0);
   });
 
   it('charges Confident-GNMax refusals their threshold step only, and releases no label for them', async () => {
@@ -231,6 +277,12 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
       (e) => e.event as { kind: string; baseline?: number[] },
     );
     expect(events.every((e) => e.kind === 'confidentGnmax' && Array.isArray(e.baseline))).toBe(true);
+    // Each query got its own record's baseline (stored on the job, by ordinal): the class its votes favour.
+    const argmax = (xs: number[]) => xs.indexOf(Math.max(...xs));
+    const charged = (await repos.budgetRows.ledger(confident.budget.id)).map(
+      (e) => e.event as { votes: number[]; baseline: number[] },
+    );
+    expect(charged.every((e) => argmax(e.baseline) === argmax(e.votes))).toBe(true);
   });
 
   it('resumes after a crash without answering or charging any query twice', async () => {
@@ -246,11 +298,21 @@ describe(`LabelingRunner (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})
     await expect(runner(crashing, 8).run(job.id)).rejects.toThrow('worker killed');
     const midway = await repos.jobs.countByStatus(job.id);
     expect(midway.answered).toBe(16);
+    expect(midway.pending).toBe(8);
+    // The batch read before the crash has its rows, still pending; the resumed run answers those same rows.
+    const readBefore: Array<{ id: string }> = await db.dataSource.query(
+      `SELECT "id" FROM "query" WHERE "job_id" = $1 AND "status" = 'pending'`,
+      [job.id],
+    );
+    expect(readBefore).toHaveLength(8);
     expect(await runner(real, 8).run(job.id)).toBe('completed');
     expect((await repos.jobs.countByStatus(job.id)).answered).toBe(24);
+    expect(await rowsOf(job.id)).toBe(24);
     const ledger = await repos.budgetRows.ledger(budget.id);
     expect(ledger).toHaveLength(24);
     expect(new Set(ledger.map((e) => e.queryId)).size).toBe(24);
+    const charged = new Set(ledger.map((e) => e.queryId));
+    expect(readBefore.every((row) => charged.has(row.id))).toBe(true);
   });
 
   it.each([

@@ -13,7 +13,7 @@ import {
 } from '@conclave/db';
 import { PrivacyBudgetService } from '../budgets/privacy-budget.service.js';
 import { FINAL_JOB_STATUSES, failJob, releaseBatch, type BatchReleaseDeps } from './batch-release.js';
-import { buildJobMechanism, type JobMechanism } from './job-mechanism.js';
+import { buildJobMechanism, needsBaseline, type JobMechanism } from './job-mechanism.js';
 import type { CollectedVotes, PackedVoteBatch, VoteCollector } from './vote-collector.js';
 
 export interface LabelingRunnerOptions {
@@ -76,7 +76,8 @@ interface VotesInFlight {
  * → histograms → the job's mechanism (noise from the CSPRNG) → the budget filter, which appends the cost to
  * the ledger and writes the query's outcome in one transaction. Crash-safe by construction: a query's outcome
  * and its charge commit together, so a resumed run simply continues with the queries still pending and never
- * answers or charges one twice.
+ * answers or charges one twice. A query's row is created (pending) when its batch is first read, before its votes
+ * are asked for, so a resumed run reads the same row, with the same id, again.
  *
  * Pipelined: the teachers are asked about `batchesInFlight` batches at once (default 2), so a service that answers
  * batch k goes straight on to k+1, already queued, while the guardian waits for the slowest service on k. As soon as
@@ -114,6 +115,8 @@ export class LabelingRunner {
     if (dataset.teachersDiscardedAt) return this.fail(jobId, 'TEACHER_DISCARDED');
     const endpoints = await this.consortia.teacherEndpoints(dataset.consortiumId);
     const mechanism = buildJobMechanism(job.mechanism, job.params);
+    // Interactive-GNMax: the student's baseline of each query, by ordinal (read once per run).
+    const baselines = needsBaseline(job.mechanism) ? await this.jobs.baselines(jobId) : null;
     const shape = { numClasses: dataset.numClasses, multiLabel: dataset.labelKind === 'multi-label' };
     const batchSize = Math.min(this.options.batchSize ?? 256, MAX_VOTE_BATCH);
     const plan = new BatchPlan(
@@ -169,7 +172,7 @@ export class LabelingRunner {
         if (reading.status === 'rejected') throw reading.reason;
         inFlight.shift();
         if (reading.value) inFlight.push(collect(reading.value));
-        const stopped = await this.answer(job, mechanism, head.batch, votes.value);
+        const stopped = await this.answer(job, mechanism, baselines, head.batch, votes.value);
         if (stopped) return stopped;
       }
     } finally {
@@ -187,6 +190,7 @@ export class LabelingRunner {
   private async answer(
     job: LabelingJobEntity,
     mechanism: JobMechanism,
+    baselines: number[][] | null,
     { pending }: QueryBatch,
     collected: CollectedVotes,
   ): Promise<JobStatus | null> {
@@ -195,7 +199,10 @@ export class LabelingRunner {
     // nothing more.
     const current = await this.jobs.status(jobId);
     if (current !== 'running') return current ?? 'failed';
-    const histograms = pending.map((query) => ({ ...collected.histograms.get(query.id)!, baseline: query.baseline }));
+    const histograms = pending.map((query) => ({
+      ...collected.histograms.get(query.id)!,
+      baseline: baselines?.[query.ordinal] ?? null,
+    }));
     const short = histograms.find((histogram) => histogram.voters < job.quorum);
     if (short) {
       // Not enough teachers voted: pause (pg-boss retries the job later); nothing is answered or charged.
@@ -217,7 +224,10 @@ export class LabelingRunner {
     );
   }
 
-  /** The job's next pending queries (after `afterOrdinal`, if given) and their vote request; null if none. */
+  /**
+   * The job's next pending queries (after `afterOrdinal`, if given) and their vote request; null if none. The read
+   * creates the rows of queries that have none yet (see LabelingJobRepository.nextPending).
+   */
   private async readBatch(
     jobId: string,
     datasetName: string,

@@ -55,6 +55,13 @@ export class LabelingJobEntity {
   @Column({ type: 'integer' })
   maxQueries: number;
 
+  /**
+   * Interactive-GNMax: the querying party's student prediction for each query (by ordinal), in vote units (Scalable
+   * PATE Alg. 2); the threshold test is applied to the votes minus it. Read only by the guardian, when it runs the job.
+   */
+  @Column({ type: 'jsonb', nullable: true, select: false })
+  baselines: number[][] | null;
+
   /** Fewest teachers that must have voted for a query to be answered. */
   @Column({ type: 'integer', default: 1 })
   quorum: number;

@@ -4,7 +4,10 @@ import { UnlabeledRecordEntity } from './unlabeled-record.entity.js';
 
 export type QueryStatus = 'pending' | 'answered' | 'refused-threshold' | 'refused-budget' | 'failed';
 
-/** One record of a job put to the teachers. A refused query has no label: it is never guessed. */
+/**
+ * One record of a job put to the teachers. A refused query has no label: it is never guessed. A pate job's row is
+ * created when the guardian first reads the query (LabelingJobRepository.nextPending); until then the query is pending.
+ */
 @Entity('query')
 @Index(['jobId', 'ordinal'], { unique: true })
 export class QueryEntity {
@@ -28,13 +31,6 @@ export class QueryEntity {
 
   @Column({ type: 'varchar', length: 24, default: 'pending' })
   status: QueryStatus;
-
-  /**
-   * Interactive-GNMax: the querying party's student prediction for this record, in vote units (Scalable PATE
-   * Alg. 2); the threshold test is applied to the votes minus it.
-   */
-  @Column({ type: 'jsonb', nullable: true })
-  baseline: number[] | null;
 
   /** Released label: a class index, or the list of positive labels for multi-label data. */
   @Column({ type: 'jsonb', nullable: true })
