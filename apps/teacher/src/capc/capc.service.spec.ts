@@ -84,12 +84,12 @@ describe('CapcService (teacher, confidential mode): framed bodies, halves prefet
     Int32Array.from({ length: extractor.dimension }, () => rng.randomBelow(extractor.maxAbsFeature + 1)),
   );
 
-  /**
-   * Evaluates the queries through the framed route, `perCiphertext` queries packed into each ciphertext; returns this
-   * test's (the querying party's) logit shares, query-major then partition.
-   */
-  async function evaluate(sessionId: string, perCiphertext = 1): Promise<Uint32Array[]> {
-    const header: CapcFramedEvaluateRequestHeader = {
+  /** A framed evaluate request's header for this test's heads (BFV_4096), with `extra` fields (packing). */
+  function evaluateHeader(
+    sessionId: string,
+    extra: Record<string, unknown> = {},
+  ): CapcFramedEvaluateRequestHeader & Record<string, unknown> {
+    return {
       sessionId,
       jobId: randomUUID(),
       dataset: 'mnist',
@@ -101,8 +101,19 @@ describe('CapcService (teacher, confidential mode): framed bodies, halves prefet
         maxAbsFeature: extractor.maxAbsFeature,
       },
       classes: CLASSES,
-      ...(perCiphertext > 1 ? { queriesPerCiphertext: perCiphertext, queryCount: QUERIES } : {}),
+      ...extra,
     };
+  }
+
+  /**
+   * Evaluates the queries through the framed route, `perCiphertext` queries packed into each ciphertext; returns this
+   * test's (the querying party's) logit shares, query-major then partition.
+   */
+  async function evaluate(sessionId: string, perCiphertext = 1): Promise<Uint32Array[]> {
+    const header = evaluateHeader(
+      sessionId,
+      perCiphertext > 1 ? { queriesPerCiphertext: perCiphertext, queryCount: QUERIES } : {},
+    );
     const client = new BfvLinearClient(
       keys,
       { features: extractor.dimension, classes: CLASSES },
@@ -230,26 +241,15 @@ describe('CapcService (teacher, confidential mode): framed bodies, halves prefet
   });
 
   it('refuses a packing that does not fit its ciphertexts or the heads', async () => {
-    const header = (extra: Record<string, unknown>): Record<string, unknown> => ({
-      sessionId: randomUUID(),
-      jobId: randomUUID(),
-      dataset: 'mnist',
-      heParameters: heParametersToJson(BFV_4096) as unknown as Record<string, unknown>,
-      extractor: {
-        id: extractor.id,
-        dimension: extractor.dimension,
-        featureScale: extractor.featureScale,
-        maxAbsFeature: extractor.maxAbsFeature,
-      },
-      classes: CLASSES,
-      ...extra,
-    });
     const client = new BfvLinearClient(keys, { features: extractor.dimension, classes: CLASSES }, 127);
     const query = client.encryptQuery(features[0]!);
     const refused = (extra: Record<string, unknown>, frames = 1) =>
       domainErrorOf(
         service.evaluateFramed(
-          encodeCapcFrames(header(extra), [keys.publicKey.export(), ...Array.from({ length: frames }, () => query)]),
+          encodeCapcFrames(evaluateHeader(randomUUID(), extra), [
+            keys.publicKey.export(),
+            ...Array.from({ length: frames }, () => query),
+          ]),
         ),
       );
     // 5 queries in 2 ciphertexts at 2 per ciphertext: 3 ciphertexts are needed.

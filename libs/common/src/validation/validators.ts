@@ -1,6 +1,15 @@
 import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsNumber, IsUUID, Max, Min, registerDecorator, type ValidationOptions } from 'class-validator';
+import {
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsUUID,
+  Max,
+  Min,
+  registerDecorator,
+  type ValidationOptions,
+} from 'class-validator';
 
 /** A postgres:// or postgresql:// URL with a host. */
 export function IsPostgresUrl(options?: ValidationOptions): PropertyDecorator {
@@ -51,5 +60,16 @@ export function ValidatePositiveNumber(options?: ValidationOptions): PropertyDec
     Type(() => Number),
     IsNumber({ allowNaN: false, allowInfinity: false }, options),
     Min(Number.MIN_VALUE, options),
+  );
+}
+
+/** An optional integer in [min, max] in a DTO (absent: the route's default). */
+export function ValidateOptionalIntInRange(min: number, max: number, options?: ValidationOptions): PropertyDecorator {
+  return applyDecorators(
+    IsOptional(options),
+    Type(() => Number),
+    IsInt(options),
+    Min(min, options),
+    Max(max, options),
   );
 }

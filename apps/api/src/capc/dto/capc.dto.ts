@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsInt, IsObject, IsOptional, IsString, IsUUID, IsUrl, Max, MaxLength, Min } from 'class-validator';
+import { IsArray, IsInt, IsObject, IsString, IsUUID, IsUrl, Max, MaxLength, Min } from 'class-validator';
+import { ValidateOptionalIntInRange } from '@conclave/common';
 import {
   CAPC_MAX_BATCH,
   CAPC_MAX_QUERIES_PER_CIPHERTEXT,
@@ -27,19 +28,11 @@ export class CapcBatchRequestDto implements CapcBatchRequest {
     required: false,
     description: 'queries packed into each ciphertext, query s from coefficient s × floor(N / Q) on (default 1)',
   })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(CAPC_MAX_QUERIES_PER_CIPHERTEXT)
+  @ValidateOptionalIntInRange(1, CAPC_MAX_QUERIES_PER_CIPHERTEXT)
   queriesPerCiphertext?: number;
 
   @ApiProperty({ required: false, description: "the batch's queries (default: every slot of every ciphertext)" })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(CAPC_MAX_BATCH)
+  @ValidateOptionalIntInRange(1, CAPC_MAX_BATCH)
   queryCount?: number;
 }
 

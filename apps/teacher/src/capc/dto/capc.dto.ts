@@ -7,7 +7,6 @@ import {
   IsInt,
   IsNumber,
   IsObject,
-  IsOptional,
   IsString,
   IsUrl,
   IsUUID,
@@ -25,6 +24,7 @@ import {
   type CapcFramedEvaluateRequestHeader,
   type CapcTeacherRoundRequest,
 } from '@conclave/contracts';
+import { ValidateOptionalIntInRange } from '@conclave/common';
 import { NAME_MESSAGE, NAME_PATTERN } from '../../partitions/dto/partition.dto.js';
 
 export class CapcExtractorDto implements CapcExtractorDescriptor {
@@ -49,19 +49,11 @@ export class CapcFramedEvaluateHeaderDto implements CapcFramedEvaluateRequestHea
   @ApiProperty() @Type(() => Number) @IsInt() @Min(2) @Max(1000) classes: number;
 
   @ApiProperty({ required: false, description: 'queries packed into each query ciphertext (default 1)' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(CAPC_MAX_QUERIES_PER_CIPHERTEXT)
+  @ValidateOptionalIntInRange(1, CAPC_MAX_QUERIES_PER_CIPHERTEXT)
   queriesPerCiphertext?: number;
 
   @ApiProperty({ required: false, description: "the batch's queries (default: every slot of every ciphertext)" })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(CAPC_MAX_BATCH)
+  @ValidateOptionalIntInRange(1, CAPC_MAX_BATCH)
   queryCount?: number;
 }
 
