@@ -278,8 +278,8 @@ interface BfvSetting {
 }
 
 /** The querying-party client's default packing for these heads: BFV_8192 takes 11 queries of 64 features. */
-const PACKED_8192 = maxQueriesPerCiphertext(8192, { features: 64, classes: CLASSES });
-const PACKED_4096 = maxQueriesPerCiphertext(4096, { features: 64, classes: CLASSES });
+const PACKED_8192 = maxQueriesPerCiphertext(8192, { features: EXTRACTOR.dimension, classes: CLASSES });
+const PACKED_4096 = maxQueriesPerCiphertext(4096, { features: EXTRACTOR.dimension, classes: CLASSES });
 
 const BFV_SETTINGS: BfvSetting[] = [
   {

@@ -71,6 +71,7 @@ export {
   quantize,
   queryStride,
   reconstructLogits,
+  scatterPackedShare,
   type BfvTeacherOptions,
   type BfvTeacherResponse,
   type LinearHeadShape,

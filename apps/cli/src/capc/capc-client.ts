@@ -19,6 +19,7 @@ import {
   heParametersToJson,
   InMemoryCorrelationLedger,
   maxQueriesPerCiphertext,
+  scatterPackedShare,
   type HeKeyPair,
   type HeParameters,
 } from '@conclave/crypto';
@@ -351,15 +352,15 @@ export class CapcQueryingParty {
         for (const [g, bytes] of row.entries()) {
           await nextTurn(); // another batch's rounds go on between decryptions
           const size = teacher.packing[g]!;
-          const share = this.clientFor(size).decryptShare(bytes);
-          for (let slot = 0; slot < perCiphertext && c * perCiphertext + slot < count; slot++) {
-            const q = c * perCiphertext + slot;
-            for (let p = 0; p < size; p++) {
-              const at = (slot * size + p) * classes;
-              shares[q * teacher.partitions + first + p] = share.slice(at, at + classes);
-            }
-          }
-          share.fill(0);
+          scatterPackedShare(this.clientFor(size).decryptShare(bytes), shares, {
+            firstQuery: c * perCiphertext,
+            count,
+            queriesPerCiphertext: perCiphertext,
+            groupSize: size,
+            firstPartition: first,
+            partitions: teacher.partitions,
+            classes,
+          });
           first += size;
         }
       }

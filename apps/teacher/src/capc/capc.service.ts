@@ -30,6 +30,7 @@ import {
   InMemoryCorrelationLedger,
   isCryptoError,
   queryStride,
+  scatterPackedShare,
   type HeParametersJson,
   type HePublicKey,
 } from '@conclave/crypto';
@@ -159,15 +160,15 @@ export class CapcService implements OnApplicationShutdown {
           const { response, share } = head.evaluate(query, publicKey);
           row.push(response);
           const size = prepared.packing[g]!;
-          // share: slot-major, each slot the group's stacked heads (size × classes).
-          for (let s = 0; s < perCiphertext && c * perCiphertext + s < count; s++) {
-            const q = c * perCiphertext + s;
-            for (let p = 0; p < size; p++) {
-              const at = (s * size + p) * classes;
-              shares[q * partitions + first + p] = share.slice(at, at + classes);
-            }
-          }
-          share.fill(0);
+          scatterPackedShare(share, shares, {
+            firstQuery: c * perCiphertext,
+            count,
+            queriesPerCiphertext: perCiphertext,
+            groupSize: size,
+            firstPartition: first,
+            partitions,
+            classes,
+          });
           first += size;
         }
         responses.push(row);

@@ -20,6 +20,7 @@ import {
   quantize,
   queryStride,
   reconstructLogits,
+  scatterPackedShare,
   type QuantizedLinearHead,
 } from './bfv-linear.js';
 import { HeContext } from './he-context.js';
@@ -173,6 +174,28 @@ describe('BFV coefficient-encoded linear heads (CaPC)', () => {
     expectCode(() => client.encryptQueries(Array.from({ length: 12 }, () => new Int32Array(64))), 'INVALID_ARGUMENT');
     expectCode(() => client.encryptQueries([new Int32Array(64), new Int32Array(63)]), 'INVALID_ARGUMENT');
     teacher.dispose();
+  });
+
+  it('spread a packed share into per-(query, partition) vectors, query-major, skipping empty slots', () => {
+    // 3 slots × a group of 2 partitions × 2 classes; the group is partitions 1–2 of 3; slots 0–1 are queries 4–5 of 6.
+    const share = Uint32Array.from({ length: 12 }, (_, i) => i + 1);
+    const into = new Array<Uint32Array>(6 * 3);
+    scatterPackedShare(share, into, {
+      firstQuery: 4,
+      count: 6,
+      queriesPerCiphertext: 3,
+      groupSize: 2,
+      firstPartition: 1,
+      partitions: 3,
+      classes: 2,
+    });
+    expect(into.map((v, i) => (v ? [i, ...v] : null)).filter(Boolean)).toEqual([
+      [13, 1, 2], // query 4, partition 1
+      [14, 3, 4], // query 4, partition 2
+      [16, 5, 6], // query 5, partition 1
+      [17, 7, 8], // query 5, partition 2
+    ]);
+    expect(Array.from(share).every((v) => v === 0)).toBe(true);
   });
 
   it("make the querying party's decryption uniformly random — logits and every other coefficient (chi-square)", () => {

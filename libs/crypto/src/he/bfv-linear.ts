@@ -466,6 +466,35 @@ export class BfvLinearClient {
   }
 }
 
+/**
+ * Spreads one packed response's share (either party's: slot-major, each slot `groupSize` stacked heads of `classes`
+ * logits) into per-(query, partition) share vectors, query-major and partition-minor as the argmax instances are
+ * ordered: slot s of the ciphertext is query `firstQuery + s` (slots from `count` on are empty and skipped), the
+ * group's partitions start at `firstPartition` of `partitions`. Zeroes `share` afterwards.
+ */
+export function scatterPackedShare(
+  share: Uint32Array,
+  into: Uint32Array[],
+  layout: {
+    firstQuery: number;
+    count: number;
+    queriesPerCiphertext: number;
+    groupSize: number;
+    firstPartition: number;
+    partitions: number;
+    classes: number;
+  },
+): void {
+  const { firstQuery, count, queriesPerCiphertext, groupSize, firstPartition, partitions, classes } = layout;
+  for (let slot = 0; slot < queriesPerCiphertext && firstQuery + slot < count; slot++) {
+    for (let p = 0; p < groupSize; p++) {
+      const at = (slot * groupSize + p) * classes;
+      into[(firstQuery + slot) * partitions + firstPartition + p] = share.slice(at, at + classes);
+    }
+  }
+  share.fill(0);
+}
+
 /** Adds the two parties' shares and returns the logits in the centred representation (exact when |logit| < t / 2). */
 export function reconstructLogits(modulus: number, first: ArrayLike<number>, second: ArrayLike<number>): number[] {
   const field = new PrimeField(modulus);
